@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# A thin wrapper around meson so that the two quick-start commands work on a
+# fresh Debian 12 machine.  Everything real is in meson.build.
+#
+#   make demo        build and run the main job
+#   make check       build and run every test suite
+#   make check-asan  the same suite under AddressSanitizer + UBSan (+ LSan)
+#   make clean       remove the build directories
+
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+MESON_FLAGS ?=
+# CI builds with warnings as errors.
+ifneq ($(CI),)
+MESON_FLAGS += -Dwerror=true
+endif
+
+.PHONY: all deps demo check check-asan clean
+
+all: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+deps:
+	@scripts/install-deps check
+
+$(BUILD)/build.ninja:
+	@scripts/install-deps check
+	meson setup $(BUILD) $(MESON_FLAGS)
+
+$(ASAN_BUILD)/build.ninja:
+	@scripts/install-deps asan
+	meson setup $(ASAN_BUILD) $(MESON_FLAGS) -Db_sanitize=address,undefined \
+		-Db_lundef=false -Dbuildtype=debug
+
+demo: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+	$(BUILD)/tools/qidl-demo
+
+check: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+	meson test -C $(BUILD) --print-errorlogs $(TESTFLAGS)
+
+check-asan: $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+		meson test -C $(ASAN_BUILD) --print-errorlogs $(TESTFLAGS)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <qidl/error.h>
+
+G_DEFINE_QUARK(qidl-error-quark, qidl_error)
+
+const char *qidl_error_code_name(int code)
+{
+    static const char *const names[] = {
+        [QIDL_ERROR_INVALID] = "invalid",
+        [QIDL_ERROR_TRUNCATED] = "truncated",
+        [QIDL_ERROR_TYPE_MISMATCH] = "type-mismatch",
+        [QIDL_ERROR_MISSING_FIELD] = "missing-field",
+        [QIDL_ERROR_UNKNOWN_FIELD] = "unknown-field",
+        [QIDL_ERROR_LENGTH_MISMATCH] = "length-mismatch",
+        [QIDL_ERROR_CONSTRAINT] = "constraint",
+        [QIDL_ERROR_LIMIT] = "limit",
+        [QIDL_ERROR_VERSION] = "version",
+        [QIDL_ERROR_UNSUPPORTED] = "unsupported",
+        [QIDL_ERROR_IO] = "io",
+    };
+
+    if (code < 0 || (gsize)code >= G_N_ELEMENTS(names) || !names[code]) {
+        return "unknown";
+    }
+    return names[code];
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The legacy codec: QEMU's VMState wire encoding
+ *
+ * The legacy format is what QEMU's vmstate writes for a sequence of fields:
+ * no names, no types, no framing.  Integers are big-endian in their own
+ * width, bool is one byte (0 or 1), float and double are their IEEE-754
+ * bits as big-endian uint32/uint64, byte buffers and char arrays are raw.
+ * Structs and fixed or sized lists add nothing to the wire.  The few things
+ * VMState has no generic encoding for follow QEMU's hand-written
+ * conventions:
+ *
+ * - a heap string (qidl_visit_string()) is a length byte then the bytes,
+ *   as qemu_put_counted_string() writes an idstr (at most 255 bytes);
+ * - a counted list (QIDL_LIST_COUNTED) is a big-endian uint32 count, then
+ *   the elements;
+ * - an optional field with QIDL_PRESENCE_FLAG is a presence byte (0 or 1)
+ *   then the value if present; with QIDL_PRESENCE_DEFAULT the value is
+ *   always written and read.
+ *
+ * Because nothing is self-describing, the input visitor can only detect
+ * truncation, invalid bools and presence bytes, over-long strings and
+ * trailing bytes; a width change on one side goes unnoticed, which is the
+ * bug class the self-describing formats exist to close.
+ */
+#ifndef QIDL_LEGACY_H
+#define QIDL_LEGACY_H
+
+#include <qidl/visitor.h>
+
+G_BEGIN_DECLS
+
+/**
+ * qidl_legacy_output_visitor_new:
+ * @out: (transfer none): where the bytes are appended; must outlive the
+ *   visitor
+ *
+ * Returns: (transfer full): an output visitor.  It cannot fail: every call
+ * appends to @out immediately.
+ */
+QidlVisitor *qidl_legacy_output_visitor_new(GByteArray *out);
+
+/**
+ * QidlLegacyInputFlags:
+ * @QIDL_LEGACY_INPUT_ALLOW_TRAILING: qidl_visitor_complete() accepts bytes
+ *   left after the visit (the data is a prefix of a larger stream)
+ */
+typedef enum {
+    QIDL_LEGACY_INPUT_NONE = 0,
+    QIDL_LEGACY_INPUT_ALLOW_TRAILING = 1 << 0,
+} QidlLegacyInputFlags;
+
+/**
+ * qidl_legacy_input_visitor_new:
+ * @data: (transfer none): the bytes; must outlive the visitor
+ * @len: their length
+ * @base_offset: the offset of @data[0] in the file or stream it comes
+ *   from; error messages report offsets relative to that (pass 0 for a
+ *   standalone buffer)
+ * @flags: #QidlLegacyInputFlags
+ *
+ * Every read checks the bytes left first: reading past @len fails with
+ * QIDL_ERROR_TRUNCATED, naming the path and the byte offset.
+ *
+ * Returns: (transfer full): an input visitor.
+ */
+QidlVisitor *qidl_legacy_input_visitor_new(const guint8 *data, gsize len,
+                                           gsize base_offset,
+                                           QidlLegacyInputFlags flags);
+
+/**
+ * qidl_legacy_input_visitor_get_offset:
+ * @v: a visitor made by qidl_legacy_input_visitor_new()
+ *
+ * Returns: how many bytes of the data have been consumed.
+ */
+gsize qidl_legacy_input_visitor_get_offset(const QidlVisitor *v);
+
+G_END_DECLS
+
+#endif /* QIDL_LEGACY_H */

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * QIDL hard limits
+ *
+ * Every hard limit of libqidl lives here, with the reason for its value.
+ * Readers of untrusted input (legacy, tree, JSON, and the stream readers of
+ * later modules) check these before they allocate or descend, and fail with
+ * QIDL_ERROR_LIMIT naming the path where the limit was hit.
+ *
+ * The values are defaults chosen to be far above any real device state and
+ * far below what could exhaust a process; readers that need other values
+ * take them as options, never by editing this file at run time.
+ */
+#ifndef QIDL_LIMITS_H
+#define QIDL_LIMITS_H
+
+#include <glib.h>
+
+/*
+ * Nesting depth of structs and lists in one visit (the device's own struct
+ * counts as 1).  Real device state nests 4-6 levels (QEMU's deepest
+ * VMState, virtio-net with its subsections, is 7).  64 leaves room for
+ * generated wrappers while keeping every walker's explicit stack tiny.
+ */
+#define QIDL_LIMIT_DEPTH 64
+
+/*
+ * Length in bytes of one string value, terminator excluded.  Device state
+ * strings are identifiers and paths (QEMU's idstr is at most 255 bytes);
+ * 1 MiB bounds what a hostile stream can make a reader allocate per value.
+ */
+#define QIDL_LIMIT_STRING_LEN (1u << 20)
+
+/*
+ * Element count of one list or byte buffer.  The largest real arrays in
+ * device state are PCI config space (4096 bytes) and virtio queue tables
+ * (1024 entries); 16 Mi elements bounds a hostile count while allowing
+ * bulk buffers such as VGA memory windows.
+ */
+#define QIDL_LIMIT_LIST_LEN (1u << 24)
+
+/*
+ * Length of one field name.  C identifiers in device structs are short;
+ * 255 matches QEMU's idstr and keeps names in one length byte on the wire.
+ */
+#define QIDL_LIMIT_NAME_LEN 255u
+
+/*
+ * Length of a JSON document a JSON reader accepts.  A whole machine's state
+ * in the typed JSON form is a few MiB; 256 MiB bounds a hostile file.
+ */
+#define QIDL_LIMIT_JSON_LEN (256u << 20)
+
+G_STATIC_ASSERT(QIDL_LIMIT_DEPTH > 0 && QIDL_LIMIT_DEPTH <= G_MAXUINT8);
+G_STATIC_ASSERT(QIDL_LIMIT_STRING_LEN <= G_MAXUINT32);
+G_STATIC_ASSERT(QIDL_LIMIT_LIST_LEN <= G_MAXUINT32);
+G_STATIC_ASSERT(QIDL_LIMIT_NAME_LEN <= G_MAXUINT8);
+G_STATIC_ASSERT(QIDL_LIMIT_JSON_LEN <= G_MAXUINT32);
+
+#endif /* QIDL_LIMITS_H */

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * QIDL visitors: the API for writing one
+ *
+ * This header is for visitor implementations (the codecs in libqidl and
+ * anyone adding a format); it is less stable than visitor.h, which is all a
+ * user of visitors needs.
+ *
+ * An implementation embeds QidlVisitor as its first member, fills in the
+ * callbacks, and calls qidl_visitor__init() in its constructor:
+ *
+ *     typedef struct {
+ *         QidlVisitor parent;
+ *         GByteArray *out;
+ *     } LegacyOutput;
+ *
+ *     static LegacyOutput *to_lo(QidlVisitor *v)
+ *     {
+ *         return (LegacyOutput *)v;
+ *     }
+ *
+ * The core (visitor.c) sits between the public qidl_visit_*() calls and the
+ * callbacks.  Before it calls a callback it has already:
+ *
+ * - checked the arguments (g_return_val_if_fail for programming errors),
+ * - pushed the value's name onto the path, so qidl_visitor__error() reports
+ *   the right path, and popped it again afterwards,
+ * - enforced QIDL_LIMIT_DEPTH for start_struct and start_list,
+ * - checked next_list against the list's count, and end_list for elements
+ *   missing from it (counts the caller passed or the input callback set),
+ * - for string_buf without a callback: mapped it onto the string callback.
+ *
+ * Callbacks therefore deal only with their format.  Each returns TRUE on
+ * success or FALSE with @error set (use qidl_visitor__error() so the message
+ * carries the path).
+ */
+#ifndef QIDL_VISITOR_IMPL_H
+#define QIDL_VISITOR_IMPL_H
+
+#include <qidl/visitor.h>
+
+G_BEGIN_DECLS
+
+/*
+ * One open struct or list, or the scalar being visited.  Only visitor.c
+ * writes these; implementations may read them (the pretty printer prints
+ * counts and element sizes from them).
+ */
+typedef struct {
+    const char *name;     /* borrowed; NULL for a list element */
+    QidlKind kind;        /* QIDL_KIND_STRUCT, QIDL_KIND_LIST or the scalar */
+    gboolean in_list;     /* this value is an element of the enclosing list */
+    QidlListKind list_kind;  /* lists only */
+    guint32 count;        /* lists only: the element count */
+    guint32 index;        /* lists only: index of the current element */
+    guint32 started;      /* lists only: elements announced by next_list */
+    gsize elem_size;      /* lists only: as passed to start_list */
+} QidlPathSegment;
+
+struct QidlVisitor {
+    QidlVisitorType type;
+
+    /* Must be set. */
+    gboolean (*start_struct)(QidlVisitor *v, const char *name, GError **error);
+    /* Must be set. */
+    gboolean (*end_struct)(QidlVisitor *v, GError **error);
+    /*
+     * Must be set.  For input visitors with a counted list, set *count
+     * from the source; the core then bounds it by QIDL_LIMIT_LIST_LEN.
+     */
+    gboolean (*start_list)(QidlVisitor *v, const char *name,
+                           QidlListKind kind, guint32 *count,
+                           gsize elem_size, GError **error);
+    /* Optional; if NULL, the core's bookkeeping is all that happens. */
+    gboolean (*next_list)(QidlVisitor *v, guint32 index, GError **error);
+    /* Must be set. */
+    gboolean (*end_list)(QidlVisitor *v, GError **error);
+    /* Must be set.  @obj points to a C object of @kind (a scalar kind). */
+    gboolean (*scalar)(QidlVisitor *v, const char *name, QidlKind kind,
+                       void *obj, GError **error);
+    /*
+     * Must be set.  Output: *obj is the string (never NULL: the core maps
+     * NULL to "").  Input: store a new g_malloc'd string in *obj only on
+     * success.
+     */
+    gboolean (*string)(QidlVisitor *v, const char *name, char **obj,
+                       GError **error);
+    /*
+     * Optional; if NULL, the core calls string() and copies the result
+     * into the buffer (input) or passes the buffer's string (output).
+     * Set it when the format encodes fixed buffers differently (legacy).
+     */
+    gboolean (*string_buf)(QidlVisitor *v, const char *name, char *buf,
+                           gsize capacity, GError **error);
+    /* Must be set. */
+    gboolean (*bytes)(QidlVisitor *v, const char *name, guint8 *buf,
+                      gsize len, GError **error);
+    /* Must be set. */
+    gboolean (*optional)(QidlVisitor *v, const char *name, QidlPresence how,
+                         bool *present, GError **error);
+    /* Optional; if NULL, completing always succeeds. */
+    gboolean (*complete)(QidlVisitor *v, GError **error);
+    /* Must be set: frees the implementation's struct itself too. */
+    void (*free)(QidlVisitor *v);
+
+    /* Private to visitor.c: the path stack. */
+    guint depth;          /* open structs and lists */
+    guint n_segments;     /* depth, plus one while a scalar is visited */
+    QidlPathSegment segments[QIDL_LIMIT_DEPTH + 1];
+};
+
+/**
+ * qidl_visitor__init:
+ * @v: the embedded parent of a new implementation struct
+ * @type: output or input
+ *
+ * Resets the core's bookkeeping.  The callbacks are set by the caller,
+ * before or after.
+ */
+void qidl_visitor__init(QidlVisitor *v, QidlVisitorType type);
+
+/**
+ * qidl_visitor__error:
+ * @v: the visitor
+ * @error: return location for a GError
+ * @code: a #QidlErrorCode
+ * @format: printf-style message without the path
+ *
+ * Sets @error in the QIDL_ERROR domain with the message
+ * "<path>: <message>" (just "<message>" outside any visit).
+ *
+ * Returns: FALSE, so callbacks can `return qidl_visitor__error(...)`.
+ */
+gboolean qidl_visitor__error(const QidlVisitor *v, GError **error, int code,
+                             const char *format, ...) G_GNUC_PRINTF(4, 5);
+
+/**
+ * qidl_visitor__segment:
+ * @v: the visitor
+ * @up: 0 for the innermost segment, 1 for its parent, ...
+ *
+ * Returns: (nullable) (transfer none): the segment, or NULL above the
+ * outermost one.
+ */
+const QidlPathSegment *qidl_visitor__segment(const QidlVisitor *v, guint up);
+
+G_END_DECLS
+
+#endif /* QIDL_VISITOR_IMPL_H */

@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The visitor core: argument checks, the path stack and the limits shared by
+ * every visitor, between the public qidl_visit_*() calls and each
+ * implementation's callbacks (see visitor-impl.h).
+ */
+#include <string.h>
+
+#include <qidl/visitor-impl.h>
+
+static const struct {
+    const char *name;
+    gsize size;
+} kind_info[] = {
+    [QIDL_KIND_BOOL] = { "bool", sizeof(bool) },
+    [QIDL_KIND_INT8] = { "int8", 1 },
+    [QIDL_KIND_UINT8] = { "uint8", 1 },
+    [QIDL_KIND_INT16] = { "int16", 2 },
+    [QIDL_KIND_UINT16] = { "uint16", 2 },
+    [QIDL_KIND_INT32] = { "int32", 4 },
+    [QIDL_KIND_UINT32] = { "uint32", 4 },
+    [QIDL_KIND_INT64] = { "int64", 8 },
+    [QIDL_KIND_UINT64] = { "uint64", 8 },
+    [QIDL_KIND_FLOAT] = { "float", sizeof(float) },
+    [QIDL_KIND_DOUBLE] = { "double", sizeof(double) },
+    [QIDL_KIND_STRING] = { "string", 0 },
+    [QIDL_KIND_BYTES] = { "bytes", 0 },
+    [QIDL_KIND_STRUCT] = { "struct", 0 },
+    [QIDL_KIND_LIST] = { "list", 0 },
+};
+
+G_STATIC_ASSERT(sizeof(bool) == 1);
+G_STATIC_ASSERT(sizeof(float) == 4 && sizeof(double) == 8);
+
+static gboolean kind_valid(QidlKind kind)
+{
+    return kind >= QIDL_KIND_FIRST && kind <= QIDL_KIND_LAST;
+}
+
+const char *qidl_kind_name(QidlKind kind)
+{
+    return kind_valid(kind) ? kind_info[kind].name : NULL;
+}
+
+QidlKind qidl_kind_from_name(const char *name)
+{
+    g_return_val_if_fail(name != NULL, 0);
+
+    for (QidlKind k = QIDL_KIND_FIRST; k <= QIDL_KIND_LAST; k++) {
+        if (strcmp(kind_info[k].name, name) == 0) {
+            return k;
+        }
+    }
+    return 0;
+}
+
+gboolean qidl_kind_is_scalar(QidlKind kind)
+{
+    return kind >= QIDL_KIND_BOOL && kind <= QIDL_KIND_DOUBLE;
+}
+
+gboolean qidl_kind_is_integer(QidlKind kind)
+{
+    return kind >= QIDL_KIND_INT8 && kind <= QIDL_KIND_UINT64;
+}
+
+gboolean qidl_kind_is_signed(QidlKind kind)
+{
+    switch (kind) {
+    case QIDL_KIND_INT8:
+    case QIDL_KIND_INT16:
+    case QIDL_KIND_INT32:
+    case QIDL_KIND_INT64:
+    case QIDL_KIND_FLOAT:
+    case QIDL_KIND_DOUBLE:
+        return TRUE;
+    default:
+        return FALSE;
+    }
+}
+
+gsize qidl_kind_size(QidlKind kind)
+{
+    return kind_valid(kind) ? kind_info[kind].size : 0;
+}
+
+void qidl_visitor__init(QidlVisitor *v, QidlVisitorType type)
+{
+    g_return_if_fail(v != NULL);
+    g_return_if_fail(type == QIDL_VISITOR_OUTPUT ||
+                     type == QIDL_VISITOR_INPUT);
+
+    v->type = type;
+    v->depth = 0;
+    v->n_segments = 0;
+}
+
+QidlVisitorType qidl_visitor_get_type(const QidlVisitor *v)
+{
+    g_return_val_if_fail(v != NULL, 0);
+    return v->type;
+}
+
+gboolean qidl_visitor_is_input(const QidlVisitor *v)
+{
+    g_return_val_if_fail(v != NULL, FALSE);
+    return v->type == QIDL_VISITOR_INPUT;
+}
+
+guint qidl_visitor_get_depth(const QidlVisitor *v)
+{
+    g_return_val_if_fail(v != NULL, 0);
+    return v->depth;
+}
+
+const QidlPathSegment *qidl_visitor__segment(const QidlVisitor *v, guint up)
+{
+    g_return_val_if_fail(v != NULL, NULL);
+
+    if (up >= v->n_segments) {
+        return NULL;
+    }
+    return &v->segments[v->n_segments - 1 - up];
+}
+
+static void append_path(const QidlVisitor *v, GString *out)
+{
+    for (guint i = 0; i < v->n_segments; i++) {
+        const QidlPathSegment *seg = &v->segments[i];
+
+        if (seg->in_list) {
+            g_string_append_printf(out, "[%" G_GUINT32_FORMAT "]",
+                                   v->segments[i - 1].index);
+        } else if (seg->name) {
+            if (out->len > 0) {
+                g_string_append_c(out, '.');
+            }
+            g_string_append(out, seg->name);
+        }
+    }
+}
+
+char *qidl_visitor_get_path(const QidlVisitor *v)
+{
+    GString *out;
+
+    g_return_val_if_fail(v != NULL, NULL);
+
+    out = g_string_new(NULL);
+    append_path(v, out);
+    return g_string_free(out, FALSE);
+}
+
+gboolean qidl_visitor__error(const QidlVisitor *v, GError **error, int code,
+                             const char *format, ...)
+{
+    g_autoptr(GString) msg = g_string_new(NULL);
+    va_list ap;
+
+    append_path(v, msg);
+    if (msg->len > 0) {
+        g_string_append(msg, ": ");
+    }
+    va_start(ap, format);
+    g_string_append_vprintf(msg, format, ap);
+    va_end(ap);
+    g_set_error_literal(error, QIDL_ERROR, code, msg->str);
+    return FALSE;
+}
+
+/*
+ * Pushes the segment of a value about to be visited.  Fails (with the path
+ * of the value) only for depth: the caller passes whether it opens a
+ * container.
+ */
+static gboolean push(QidlVisitor *v, const char *name, QidlKind kind,
+                     GError **error)
+{
+    QidlPathSegment *seg;
+    gboolean in_list = FALSE;
+    gboolean container = kind == QIDL_KIND_STRUCT || kind == QIDL_KIND_LIST;
+
+    if (v->n_segments > 0) {
+        QidlPathSegment *parent = &v->segments[v->n_segments - 1];
+
+        g_return_val_if_fail(parent->kind == QIDL_KIND_STRUCT ||
+                             parent->kind == QIDL_KIND_LIST, FALSE);
+        if (parent->kind == QIDL_KIND_LIST) {
+            /* next_list() must announce each element. */
+            g_return_val_if_fail(parent->started > 0, FALSE);
+            in_list = TRUE;
+        }
+    }
+    g_return_val_if_fail(v->n_segments <= QIDL_LIMIT_DEPTH, FALSE);
+
+    seg = &v->segments[v->n_segments++];
+    *seg = (QidlPathSegment) {
+        .name = in_list ? NULL : name,
+        .kind = kind,
+        .in_list = in_list,
+    };
+    if (container) {
+        if (v->depth >= QIDL_LIMIT_DEPTH) {
+            return qidl_visitor__error(v, error, QIDL_ERROR_LIMIT,
+                                       "nesting deeper than %u levels",
+                                       QIDL_LIMIT_DEPTH);
+        }
+        v->depth++;
+    }
+    return TRUE;
+}
+
+static void pop(QidlVisitor *v)
+{
+    QidlPathSegment *seg = &v->segments[--v->n_segments];
+
+    if (seg->kind == QIDL_KIND_STRUCT || seg->kind == QIDL_KIND_LIST) {
+        v->depth--;
+    }
+}
+
+static QidlPathSegment *top(QidlVisitor *v)
+{
+    return v->n_segments > 0 ? &v->segments[v->n_segments - 1] : NULL;
+}
+
+gboolean qidl_visit_start_struct(QidlVisitor *v, const char *name,
+                                 GError **error)
+{
+    g_return_val_if_fail(v != NULL, FALSE);
+
+    return push(v, name, QIDL_KIND_STRUCT, error) &&
+           v->start_struct(v, name, error);
+}
+
+gboolean qidl_visit_end_struct(QidlVisitor *v, GError **error)
+{
+    QidlPathSegment *seg;
+
+    g_return_val_if_fail(v != NULL, FALSE);
+    seg = top(v);
+    g_return_val_if_fail(seg && seg->kind == QIDL_KIND_STRUCT, FALSE);
+
+    if (!v->end_struct(v, error)) {
+        return FALSE;
+    }
+    pop(v);
+    return TRUE;
+}
+
+gboolean qidl_visit_start_list(QidlVisitor *v, const char *name,
+                               QidlListKind kind, guint32 *count,
+                               gsize elem_size, GError **error)
+{
+    QidlPathSegment *seg;
+
+    g_return_val_if_fail(v != NULL, FALSE);
+    g_return_val_if_fail(count != NULL, FALSE);
+    g_return_val_if_fail(kind == QIDL_LIST_FIXED || kind == QIDL_LIST_SIZED ||
+                         kind == QIDL_LIST_COUNTED, FALSE);
+
+    if (!push(v, name, QIDL_KIND_LIST, error)) {
+        return FALSE;
+    }
+    seg = top(v);
+    seg->list_kind = kind;
+    seg->elem_size = elem_size;
+    if ((v->type == QIDL_VISITOR_OUTPUT || kind != QIDL_LIST_COUNTED) &&
+        *count > QIDL_LIMIT_LIST_LEN) {
+        return qidl_visitor__error(v, error, QIDL_ERROR_LIMIT,
+                                   "%" G_GUINT32_FORMAT " elements exceed "
+                                   "the limit of %u", *count,
+                                   QIDL_LIMIT_LIST_LEN);
+    }
+    if (!v->start_list(v, name, kind, count, elem_size, error)) {
+        return FALSE;
+    }
+    if (*count > QIDL_LIMIT_LIST_LEN) {
+        return qidl_visitor__error(v, error, QIDL_ERROR_LIMIT,
+                                   "%" G_GUINT32_FORMAT " elements exceed "
+                                   "the limit of %u", *count,
+                                   QIDL_LIMIT_LIST_LEN);
+    }
+    seg->count = *count;
+    return TRUE;
+}
+
+gboolean qidl_visit_next_list(QidlVisitor *v, GError **error)
+{
+    QidlPathSegment *seg;
+
+    g_return_val_if_fail(v != NULL, FALSE);
+    seg = top(v);
+    g_return_val_if_fail(seg && seg->kind == QIDL_KIND_LIST, FALSE);
+    /* Visiting more elements than the count is a bug of the visit
+     * function: input visitors checked the count against the source. */
+    g_return_val_if_fail(seg->started < seg->count, FALSE);
+
+    seg->index = seg->started++;
+    return !v->next_list || v->next_list(v, seg->index, error);
+}
+
+gboolean qidl_visit_end_list(QidlVisitor *v, GError **error)
+{
+    QidlPathSegment *seg;
+
+    g_return_val_if_fail(v != NULL, FALSE);
+    seg = top(v);
+    g_return_val_if_fail(seg && seg->kind == QIDL_KIND_LIST, FALSE);
+    g_return_val_if_fail(seg->started == seg->count, FALSE);
+
+    if (!v->end_list(v, error)) {
+        return FALSE;
+    }
+    pop(v);
+    return TRUE;
+}
+
+gboolean qidl_visit_scalar(QidlVisitor *v, const char *name, QidlKind kind,
+                           void *obj, GError **error)
+{
+    g_return_val_if_fail(v != NULL, FALSE);
+    g_return_val_if_fail(qidl_kind_is_scalar(kind), FALSE);
+    g_return_val_if_fail(obj != NULL, FALSE);
+
+    if (!push(v, name, kind, error) ||
+        !v->scalar(v, name, kind, obj, error)) {
+        return FALSE;
+    }
+    pop(v);
+    return TRUE;
+}
+
+#define DEFINE_SCALAR(fn, ctype, kind)                                      \
+    gboolean qidl_visit_##fn(QidlVisitor *v, const char *name, ctype *obj,  \
+                             GError **error)                                \
+    {                                                                       \
+        return qidl_visit_scalar(v, name, kind, obj, error);                \
+    }
+
+DEFINE_SCALAR(bool, bool, QIDL_KIND_BOOL)
+DEFINE_SCALAR(int8, gint8, QIDL_KIND_INT8)
+DEFINE_SCALAR(uint8, guint8, QIDL_KIND_UINT8)
+DEFINE_SCALAR(int16, gint16, QIDL_KIND_INT16)
+DEFINE_SCALAR(uint16, guint16, QIDL_KIND_UINT16)
+DEFINE_SCALAR(int32, gint32, QIDL_KIND_INT32)
+DEFINE_SCALAR(uint32, guint32, QIDL_KIND_UINT32)
+DEFINE_SCALAR(int64, gint64, QIDL_KIND_INT64)
+DEFINE_SCALAR(uint64, guint64, QIDL_KIND_UINT64)
+DEFINE_SCALAR(float, float, QIDL_KIND_FLOAT)
+DEFINE_SCALAR(double, double, QIDL_KIND_DOUBLE)
+
+gboolean qidl_visit_string(QidlVisitor *v, const char *name, char **obj,
+                           GError **error)
+{
+    char *value;
+
+    g_return_val_if_fail(v != NULL, FALSE);
+    g_return_val_if_fail(obj != NULL, FALSE);
+
+    if (!push(v, name, QIDL_KIND_STRING, error)) {
+        return FALSE;
+    }
+    if (v->type == QIDL_VISITOR_OUTPUT) {
+        char empty[] = "";
+
+        value = *obj ? *obj : empty;
+        if (!v->string(v, name, &value, error)) {
+            return FALSE;
+        }
+    } else {
+        value = NULL;
+        if (!v->string(v, name, &value, error)) {
+            return FALSE;
+        }
+        g_return_val_if_fail(value != NULL, FALSE);
+        if (strlen(value) > QIDL_LIMIT_STRING_LEN) {
+            g_free(value);
+            return qidl_visitor__error(v, error, QIDL_ERROR_LIMIT,
+                                       "string longer than %u bytes",
+                                       QIDL_LIMIT_STRING_LEN);
+        }
+        *obj = value;
+    }
+    pop(v);
+    return TRUE;
+}
+
+/* string_buf for formats that encode it like a heap string. */
+static gboolean string_buf_via_string(QidlVisitor *v, const char *name,
+                                      char *buf, gsize capacity,
+                                      GError **error)
+{
+    g_autofree char *value = NULL;
+    gsize len;
+
+    if (v->type == QIDL_VISITOR_OUTPUT) {
+        /* An unterminated buffer is saved up to its capacity. */
+        value = g_strndup(buf, capacity);
+        return v->string(v, name, &value, error);
+    }
+    if (!v->string(v, name, &value, error)) {
+        return FALSE;
+    }
+    len = strlen(value);
+    if (len >= capacity) {
+        return qidl_visitor__error(v, error, QIDL_ERROR_LIMIT,
+                                   "string of %" G_GSIZE_FORMAT " bytes does "
+                                   "not fit in char[%" G_GSIZE_FORMAT "]",
+                                   len, capacity);
+    }
+    memcpy(buf, value, len);
+    memset(buf + len, 0, capacity - len);
+    return TRUE;
+}
+
+gboolean qidl_visit_string_buf(QidlVisitor *v, const char *name, char *buf,
+                               gsize capacity, GError **error)
+{
+    gboolean ok;
+
+    g_return_val_if_fail(v != NULL, FALSE);
+    g_return_val_if_fail(buf != NULL, FALSE);
+    g_return_val_if_fail(capacity > 0, FALSE);
+
+    if (!push(v, name, QIDL_KIND_STRING, error)) {
+        return FALSE;
+    }
+    if (v->string_buf) {
+        ok = v->string_buf(v, name, buf, capacity, error);
+    } else {
+        ok = string_buf_via_string(v, name, buf, capacity, error);
+    }
+    if (!ok) {
+        return FALSE;
+    }
+    pop(v);
+    return TRUE;
+}
+
+gboolean qidl_visit_bytes(QidlVisitor *v, const char *name, guint8 *buf,
+                          gsize len, GError **error)
+{
+    g_return_val_if_fail(v != NULL, FALSE);
+    g_return_val_if_fail(buf != NULL || len == 0, FALSE);
+
+    if (!push(v, name, QIDL_KIND_BYTES, error) ||
+        !v->bytes(v, name, buf, len, error)) {
+        return FALSE;
+    }
+    pop(v);
+    return TRUE;
+}
+
+gboolean qidl_visit_optional(QidlVisitor *v, const char *name,
+                             QidlPresence how, bool *present, GError **error)
+{
+    QidlPathSegment *parent;
+
+    g_return_val_if_fail(v != NULL, FALSE);
+    g_return_val_if_fail(name != NULL, FALSE);
+    g_return_val_if_fail(present != NULL, FALSE);
+    g_return_val_if_fail(how == QIDL_PRESENCE_FLAG ||
+                         how == QIDL_PRESENCE_DEFAULT, FALSE);
+    parent = top(v);
+    g_return_val_if_fail(parent && parent->kind == QIDL_KIND_STRUCT, FALSE);
+
+    /*
+     * The field's own segment is pushed (as a struct member of no kind yet)
+     * only so that errors name it; it is popped before the field itself
+     * is visited.
+     */
+    v->segments[v->n_segments++] = (QidlPathSegment) { .name = name };
+    if (!v->optional(v, name, how, present, error)) {
+        return FALSE;
+    }
+    v->n_segments--;
+    return TRUE;
+}
+
+gboolean qidl_visitor_complete(QidlVisitor *v, GError **error)
+{
+    g_return_val_if_fail(v != NULL, FALSE);
+    g_return_val_if_fail(v->n_segments == 0, FALSE);
+
+    return !v->complete || v->complete(v, error);
+}
+
+void qidl_visitor_free(QidlVisitor *v)
+{
+    if (v) {
+        v->free(v);
+    }
+}
