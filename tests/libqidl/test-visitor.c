@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Tests of the visitor core (visitor.c): paths in error messages, the depth
+ * and list limits, list bookkeeping, the string_buf fallback, kind names.
+ * They drive a small probe visitor defined here whose callbacks record the
+ * path the core reports and can be told to fail or to return values.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <qidl/visitor-impl.h>
+
+#include "sample.h"
+
+typedef struct {
+    QidlVisitor parent;
+    GPtrArray *paths;        /* the path at each scalar callback */
+    int fail_at;             /* callback number that fails; -1 for none */
+    int calls;
+    const char *input_string;  /* what string() loads on input */
+    guint32 counted;         /* what start_list() loads for counted lists */
+} Probe;
+
+static Probe *to_probe(QidlVisitor *v)
+{
+    return (Probe *)v;
+}
+
+static gboolean probe_step(QidlVisitor *v, GError **error)
+{
+    Probe *p = to_probe(v);
+
+    if (p->calls++ == p->fail_at) {
+        return qidl_visitor__error(v, error, QIDL_ERROR_INVALID, "probe");
+    }
+    return TRUE;
+}
+
+static gboolean probe_start_struct(QidlVisitor *v, const char *name,
+                                   GError **error)
+{
+    return probe_step(v, error);
+}
+
+static gboolean probe_end(QidlVisitor *v, GError **error)
+{
+    return probe_step(v, error);
+}
+
+static gboolean probe_start_list(QidlVisitor *v, const char *name,
+                                 QidlListKind kind, guint32 *count,
+                                 gsize elem_size, GError **error)
+{
+    if (v->type == QIDL_VISITOR_INPUT && kind == QIDL_LIST_COUNTED) {
+        *count = to_probe(v)->counted;
+    }
+    return probe_step(v, error);
+}
+
+static gboolean probe_scalar(QidlVisitor *v, const char *name, QidlKind kind,
+                             void *obj, GError **error)
+{
+    g_ptr_array_add(to_probe(v)->paths, qidl_visitor_get_path(v));
+    return probe_step(v, error);
+}
+
+static gboolean probe_string(QidlVisitor *v, const char *name, char **obj,
+                             GError **error)
+{
+    Probe *p = to_probe(v);
+
+    if (v->type == QIDL_VISITOR_OUTPUT) {
+        g_ptr_array_add(p->paths, g_strdup(*obj));
+    } else {
+        *obj = g_strdup(p->input_string);
+    }
+    return probe_step(v, error);
+}
+
+static gboolean probe_bytes(QidlVisitor *v, const char *name, guint8 *buf,
+                            gsize len, GError **error)
+{
+    return probe_step(v, error);
+}
+
+static gboolean probe_optional(QidlVisitor *v, const char *name,
+                               QidlPresence how, bool *present,
+                               GError **error)
+{
+    return probe_step(v, error);
+}
+
+static void probe_free(QidlVisitor *v)
+{
+    g_ptr_array_unref(to_probe(v)->paths);
+    g_free(v);
+}
+
+static QidlVisitor *probe_new(QidlVisitorType type, int fail_at)
+{
+    Probe *p = g_new0(Probe, 1);
+
+    p->parent.start_struct = probe_start_struct;
+    p->parent.end_struct = probe_end;
+    p->parent.start_list = probe_start_list;
+    p->parent.end_list = probe_end;
+    p->parent.scalar = probe_scalar;
+    p->parent.string = probe_string;
+    p->parent.bytes = probe_bytes;
+    p->parent.optional = probe_optional;
+    p->parent.free = probe_free;
+    qidl_visitor__init(&p->parent, type);
+    p->paths = g_ptr_array_new_with_free_func(g_free);
+    p->fail_at = fail_at;
+    return &p->parent;
+}
+
+static void test_visitor__paths_of_every_scalar(void **state)
+{
+    g_autoptr(QidlVisitor) v = probe_new(QIDL_VISITOR_OUTPUT, -1);
+    g_autoptr(GError) error = NULL;
+    Sample s;
+    GPtrArray *paths;
+
+    sample_init(&s);
+    assert_true(sample_visit(v, "s", &s, &error));
+    assert_null(error);
+    assert_true(qidl_visitor_complete(v, &error));
+    sample_clear(&s);
+
+    /* The probe records the path of each scalar and the value of each
+     * string; spot-check one of every shape. */
+    paths = to_probe(v)->paths;
+    assert_string_equal(g_ptr_array_index(paths, 0), "s.flag");
+    assert_string_equal(g_ptr_array_index(paths, 10), "s.d");
+    assert_string_equal(g_ptr_array_index(paths, 11), "com1");
+    assert_string_equal(g_ptr_array_index(paths, 12), "rtc");
+    assert_string_equal(g_ptr_array_index(paths, 13), "s.inner.enabled");
+    assert_string_equal(g_ptr_array_index(paths, 15), "s.cmos[0]");
+    assert_string_equal(g_ptr_array_index(paths, 22), "s.cmos[7]");
+    assert_string_equal(g_ptr_array_index(paths, 23), "s.regs[0].lo");
+    assert_string_equal(g_ptr_array_index(paths, 26), "s.regs[1].hi");
+    assert_string_equal(g_ptr_array_index(paths, 27), "s.matrix[0][0]");
+    assert_string_equal(g_ptr_array_index(paths, 32), "s.matrix[1][2]");
+    assert_string_equal(g_ptr_array_index(paths, 33), "s.fifo_len");
+    assert_string_equal(g_ptr_array_index(paths, 35), "s.fifo[1]");
+    assert_string_equal(g_ptr_array_index(paths, 36), "s.extra");
+    assert_int_equal(paths->len, 37);
+    assert_int_equal(qidl_visitor_get_depth(v), 0);
+}
+
+/* A failing callback's error names the value being visited. */
+static void test_visitor__error_carries_path_fail(void **state)
+{
+    static const struct {
+        int fail_at;
+        const char *message;
+    } cases[] = {
+        { 0, "s: probe" },                   /* start_struct s */
+        { 1, "s.flag: probe" },
+        { 14, "s.blob: probe" },
+        { 15, "s.inner: probe" },            /* start_struct inner */
+        { 18, "s.inner: probe" },            /* end_struct inner */
+        { 19, "s.cmos: probe" },             /* start_list cmos */
+        { 23, "s.cmos[3]: probe" },
+        { 34, "s.regs[1]: probe" },          /* start_struct regs[1] */
+        { 36, "s.regs[1].hi: probe" },
+        { 42, "s.matrix[0][1]: probe" },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(QidlVisitor) v = probe_new(QIDL_VISITOR_OUTPUT,
+                                             cases[i].fail_at);
+        g_autoptr(GError) error = NULL;
+        Sample s;
+
+        sample_init(&s);
+        assert_false(sample_visit(v, "s", &s, &error));
+        sample_clear(&s);
+        assert_true(g_error_matches(error, QIDL_ERROR, QIDL_ERROR_INVALID));
+        assert_string_equal(error->message, cases[i].message);
+    }
+}
+
+static gboolean nest(QidlVisitor *v, guint levels, GError **error)
+{
+    guint8 leaf = 7;
+
+    for (guint i = 0; i < levels; i++) {
+        if (!qidl_visit_start_struct(v, i == 0 ? "top" : "n", error)) {
+            return FALSE;
+        }
+    }
+    if (!qidl_visit_uint8(v, "leaf", &leaf, error)) {
+        return FALSE;
+    }
+    for (guint i = 0; i < levels; i++) {
+        if (!qidl_visit_end_struct(v, error)) {
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static void test_visitor__depth_at_limit(void **state)
+{
+    g_autoptr(QidlVisitor) v = probe_new(QIDL_VISITOR_OUTPUT, -1);
+    g_autoptr(GError) error = NULL;
+
+    assert_true(nest(v, QIDL_LIMIT_DEPTH, &error));
+    assert_null(error);
+    assert_int_equal(qidl_visitor_get_depth(v), 0);
+}
+
+static void test_visitor__depth_over_limit_fail(void **state)
+{
+    g_autoptr(QidlVisitor) v = probe_new(QIDL_VISITOR_OUTPUT, -1);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GString) expected = g_string_new("top");
+
+    assert_false(nest(v, QIDL_LIMIT_DEPTH + 1, &error));
+    assert_true(g_error_matches(error, QIDL_ERROR, QIDL_ERROR_LIMIT));
+    for (guint i = 1; i <= QIDL_LIMIT_DEPTH; i++) {
+        g_string_append(expected, ".n");
+    }
+    g_string_append(expected, ": nesting deeper than 64 levels");
+    assert_string_equal(error->message, expected->str);
+}
+
+static void test_visitor__list_count_limit_fail(void **state)
+{
+    g_autoptr(QidlVisitor) v = probe_new(QIDL_VISITOR_OUTPUT, -1);
+    g_autoptr(GError) error = NULL;
+    guint32 n = QIDL_LIMIT_LIST_LEN + 1;
+
+    assert_true(qidl_visit_start_struct(v, "s", &error));
+    assert_false(qidl_visit_start_list(v, "big", QIDL_LIST_FIXED, &n, 1,
+                                       &error));
+    assert_true(g_error_matches(error, QIDL_ERROR, QIDL_ERROR_LIMIT));
+    assert_string_equal(error->message,
+                        "s.big: 16777217 elements exceed the limit of "
+                        "16777216");
+}
+
+/* A counted list whose count comes from the input is bounded too. */
+static void test_visitor__counted_list_from_input_fail(void **state)
+{
+    g_autoptr(QidlVisitor) v = probe_new(QIDL_VISITOR_INPUT, -1);
+    g_autoptr(QidlVisitor) w = probe_new(QIDL_VISITOR_INPUT, -1);
+    g_autoptr(GError) error = NULL;
+    guint32 n = 0;
+
+    to_probe(v)->counted = QIDL_LIMIT_LIST_LEN;
+    assert_true(qidl_visit_start_struct(v, "s", &error));
+    assert_true(qidl_visit_start_list(v, "ok", QIDL_LIST_COUNTED, &n, 1,
+                                      &error));
+    assert_int_equal(n, QIDL_LIMIT_LIST_LEN);
+
+    to_probe(w)->counted = G_MAXUINT32;
+    n = 0;
+    assert_true(qidl_visit_start_struct(w, "s", &error));
+    assert_false(qidl_visit_start_list(w, "bad", QIDL_LIST_COUNTED, &n, 1,
+                                       &error));
+    assert_true(g_error_matches(error, QIDL_ERROR, QIDL_ERROR_LIMIT));
+    assert_string_equal(error->message,
+                        "s.bad: 4294967295 elements exceed the limit of "
+                        "16777216");
+}
+
+static void test_visitor__string_buf_fallback(void **state)
+{
+    g_autoptr(QidlVisitor) out = probe_new(QIDL_VISITOR_OUTPUT, -1);
+    g_autoptr(QidlVisitor) in = probe_new(QIDL_VISITOR_INPUT, -1);
+    g_autoptr(GError) error = NULL;
+    char unterminated[4] = { 'a', 'b', 'c', 'd' };
+    char buf[8];
+
+    /* Output: an unterminated buffer is saved up to its capacity. */
+    assert_true(qidl_visit_start_struct(out, "s", &error));
+    assert_true(qidl_visit_string_buf(out, "name", unterminated,
+                                      sizeof(unterminated), &error));
+    assert_string_equal(g_ptr_array_index(to_probe(out)->paths, 0), "abcd");
+
+    /* Input: the string is copied and the rest of the buffer zeroed. */
+    memset(buf, 'x', sizeof(buf));
+    to_probe(in)->input_string = "com1";
+    assert_true(qidl_visit_start_struct(in, "s", &error));
+    assert_true(qidl_visit_string_buf(in, "name", buf, sizeof(buf), &error));
+    assert_memory_equal(buf, "com1\0\0\0\0", sizeof(buf));
+}
+
+static void test_visitor__string_buf_too_long_fail(void **state)
+{
+    g_autoptr(QidlVisitor) in = probe_new(QIDL_VISITOR_INPUT, -1);
+    g_autoptr(GError) error = NULL;
+    char buf[4] = "xyz";
+
+    to_probe(in)->input_string = "abcd";
+    assert_true(qidl_visit_start_struct(in, "s", &error));
+    assert_false(qidl_visit_string_buf(in, "name", buf, sizeof(buf), &error));
+    assert_true(g_error_matches(error, QIDL_ERROR, QIDL_ERROR_LIMIT));
+    assert_string_equal(error->message,
+                        "s.name: string of 4 bytes does not fit in char[4]");
+    assert_string_equal(buf, "xyz");
+}
+
+static void test_visitor__null_string_is_empty(void **state)
+{
+    g_autoptr(QidlVisitor) out = probe_new(QIDL_VISITOR_OUTPUT, -1);
+    g_autoptr(GError) error = NULL;
+    char *s = NULL;
+
+    assert_true(qidl_visit_start_struct(out, "s", &error));
+    assert_true(qidl_visit_string(out, "label", &s, &error));
+    assert_string_equal(g_ptr_array_index(to_probe(out)->paths, 0), "");
+}
+
+static void test_visitor__optional_error_names_field_fail(void **state)
+{
+    g_autoptr(QidlVisitor) v = probe_new(QIDL_VISITOR_OUTPUT, 1);
+    g_autoptr(GError) error = NULL;
+    bool present = true;
+
+    assert_true(qidl_visit_start_struct(v, "s", &error));
+    assert_false(qidl_visit_optional(v, "extra", QIDL_PRESENCE_FLAG,
+                                     &present, &error));
+    assert_string_equal(error->message, "s.extra: probe");
+}
+
+static void test_visitor__kind_names(void **state)
+{
+    static const char *const names[] = {
+        "bool", "int8", "uint8", "int16", "uint16", "int32", "uint32",
+        "int64", "uint64", "float", "double", "string", "bytes", "struct",
+        "list",
+    };
+
+    for (QidlKind k = QIDL_KIND_FIRST; k <= QIDL_KIND_LAST; k++) {
+        assert_string_equal(qidl_kind_name(k), names[k - QIDL_KIND_FIRST]);
+        assert_int_equal(qidl_kind_from_name(names[k - QIDL_KIND_FIRST]), k);
+    }
+    assert_null(qidl_kind_name(0));
+    assert_null(qidl_kind_name(QIDL_KIND_LAST + 1));
+    assert_int_equal(qidl_kind_from_name("uint128"), 0);
+    assert_int_equal(qidl_kind_size(QIDL_KIND_UINT16), 2);
+    assert_int_equal(qidl_kind_size(QIDL_KIND_DOUBLE), 8);
+    assert_int_equal(qidl_kind_size(QIDL_KIND_STRUCT), 0);
+    assert_true(qidl_kind_is_scalar(QIDL_KIND_BOOL));
+    assert_false(qidl_kind_is_scalar(QIDL_KIND_STRING));
+    assert_true(qidl_kind_is_integer(QIDL_KIND_UINT64));
+    assert_false(qidl_kind_is_integer(QIDL_KIND_FLOAT));
+    assert_true(qidl_kind_is_signed(QIDL_KIND_INT8));
+    assert_false(qidl_kind_is_signed(QIDL_KIND_UINT8));
+}
+
+static void test_visitor__error_code_names(void **state)
+{
+    assert_string_equal(qidl_error_code_name(QIDL_ERROR_INVALID), "invalid");
+    assert_string_equal(qidl_error_code_name(QIDL_ERROR_TYPE_MISMATCH),
+                        "type-mismatch");
+    assert_string_equal(qidl_error_code_name(QIDL_ERROR_IO), "io");
+    assert_string_equal(qidl_error_code_name(-1), "unknown");
+    assert_string_equal(qidl_error_code_name(QIDL_ERROR_IO + 1), "unknown");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_visitor__paths_of_every_scalar),
+        cmocka_unit_test(test_visitor__error_carries_path_fail),
+        cmocka_unit_test(test_visitor__depth_at_limit),
+        cmocka_unit_test(test_visitor__depth_over_limit_fail),
+        cmocka_unit_test(test_visitor__list_count_limit_fail),
+        cmocka_unit_test(test_visitor__counted_list_from_input_fail),
+        cmocka_unit_test(test_visitor__string_buf_fallback),
+        cmocka_unit_test(test_visitor__string_buf_too_long_fail),
+        cmocka_unit_test(test_visitor__null_string_is_empty),
+        cmocka_unit_test(test_visitor__optional_error_names_field_fail),
+        cmocka_unit_test(test_visitor__kind_names),
+        cmocka_unit_test(test_visitor__error_code_names),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
