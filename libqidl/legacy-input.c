@@ -1,2 +1,332 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Placeholder: being written. */
+/*
+ * The legacy input visitor: reads QEMU's VMState wire encoding (see
+ * legacy.h) from a caller's buffer into the visited object.
+ *
+ * The bytes are untrusted.  Every read checks the bytes left first, and
+ * each callback writes to the object only once its value has been read
+ * and checked, so a failed call leaves the value untouched.
+ */
+#include <string.h>
+
+#include <qidl/legacy.h>
+#include <qidl/visitor-impl.h>
+
+/*
+ * Owned by the caller of qidl_legacy_input_visitor_new() until
+ * qidl_visitor_free(); @data is borrowed and outlives it.
+ */
+typedef struct {
+    QidlVisitor parent;
+    const guint8 *data;
+    gsize len;
+    gsize pos;            /* bytes consumed */
+    gsize base_offset;    /* offset of data[0] in the caller's stream */
+    QidlLegacyInputFlags flags;
+} LegacyInput;
+
+/* Takes const so that the const getter can use it too. */
+static LegacyInput *to_li(const QidlVisitor *v)
+{
+    return (LegacyInput *)v;
+}
+
+/* The offset error messages report for data[pos]. */
+static gsize stream_offset(const LegacyInput *li, gsize pos)
+{
+    return li->base_offset + pos;
+}
+
+/*
+ * Consumes @n bytes and returns where they start, or NULL with
+ * QIDL_ERROR_TRUNCATED if fewer are left.
+ */
+static const guint8 *take(QidlVisitor *v, gsize n, GError **error)
+{
+    LegacyInput *li = to_li(v);
+    gsize left = li->len - li->pos;
+    const guint8 *p;
+
+    if (n > left) {
+        qidl_visitor__error(v, error, QIDL_ERROR_TRUNCATED,
+                            "need %" G_GSIZE_FORMAT " byte%s at byte offset "
+                            "%" G_GSIZE_FORMAT ", %" G_GSIZE_FORMAT " left",
+                            n, n == 1 ? "" : "s",
+                            stream_offset(li, li->pos), left);
+        return NULL;
+    }
+    p = li->data + li->pos;
+    li->pos += n;
+    return p;
+}
+
+/* The stream offset of @p, a pointer returned by take(). */
+static gsize offset_of(QidlVisitor *v, const guint8 *p)
+{
+    LegacyInput *li = to_li(v);
+
+    return stream_offset(li, (gsize)(p - li->data));
+}
+
+/* Structs add nothing to the wire. */
+static gboolean legacy_in_start_struct(QidlVisitor *v, const char *name,
+                                       GError **error)
+{
+    return TRUE;
+}
+
+static gboolean legacy_in_end_struct(QidlVisitor *v, GError **error)
+{
+    return TRUE;
+}
+
+/*
+ * Only a counted list carries its count.  It is bounded here, before
+ * *count is written, and by the element limit alone: an element may take
+ * no bytes (an empty struct), so the bytes left bound nothing.
+ */
+static gboolean legacy_in_start_list(QidlVisitor *v, const char *name,
+                                     QidlListKind kind, guint32 *count,
+                                     gsize elem_size, GError **error)
+{
+    const guint8 *p;
+    guint32 n;
+
+    if (kind != QIDL_LIST_COUNTED) {
+        return TRUE;
+    }
+    p = take(v, sizeof(n), error);
+    if (!p) {
+        return FALSE;
+    }
+    memcpy(&n, p, sizeof(n));
+    n = GUINT32_FROM_BE(n);
+    if (n > QIDL_LIMIT_LIST_LEN) {
+        return qidl_visitor__error(v, error, QIDL_ERROR_LIMIT,
+                                   "count %" G_GUINT32_FORMAT " at byte "
+                                   "offset %" G_GSIZE_FORMAT " exceeds the "
+                                   "limit of %u", n, offset_of(v, p),
+                                   QIDL_LIMIT_LIST_LEN);
+    }
+    *count = n;
+    return TRUE;
+}
+
+static gboolean legacy_in_end_list(QidlVisitor *v, GError **error)
+{
+    return TRUE;
+}
+
+static gboolean legacy_in_scalar(QidlVisitor *v, const char *name,
+                                 QidlKind kind, void *obj, GError **error)
+{
+    gsize size = qidl_kind_size(kind);
+    const guint8 *p;
+    guint16 u16;
+    guint32 u32;
+    guint64 u64;
+
+    p = take(v, size, error);
+    if (!p) {
+        return FALSE;
+    }
+    switch (kind) {
+    case QIDL_KIND_BOOL:
+        /* Any other byte would be a bool the compiler assumes impossible. */
+        if (p[0] > 1) {
+            return qidl_visitor__error(v, error, QIDL_ERROR_INVALID,
+                                       "invalid bool value %u at byte "
+                                       "offset %" G_GSIZE_FORMAT,
+                                       p[0], offset_of(v, p));
+        }
+        *(bool *)obj = p[0] == 1;
+        return TRUE;
+    case QIDL_KIND_INT8:
+    case QIDL_KIND_UINT8:
+        memcpy(obj, p, 1);
+        return TRUE;
+    case QIDL_KIND_INT16:
+    case QIDL_KIND_UINT16:
+        memcpy(&u16, p, sizeof(u16));
+        u16 = GUINT16_FROM_BE(u16);
+        memcpy(obj, &u16, sizeof(u16));
+        return TRUE;
+    case QIDL_KIND_INT32:
+    case QIDL_KIND_UINT32:
+    case QIDL_KIND_FLOAT:
+        memcpy(&u32, p, sizeof(u32));
+        u32 = GUINT32_FROM_BE(u32);
+        memcpy(obj, &u32, sizeof(u32));
+        return TRUE;
+    case QIDL_KIND_INT64:
+    case QIDL_KIND_UINT64:
+    case QIDL_KIND_DOUBLE:
+        memcpy(&u64, p, sizeof(u64));
+        u64 = GUINT64_FROM_BE(u64);
+        memcpy(obj, &u64, sizeof(u64));
+        return TRUE;
+    default:
+        g_return_val_if_reached(FALSE);
+    }
+}
+
+/* A length byte, then the bytes (qemu_get_counted_string). */
+static gboolean legacy_in_string(QidlVisitor *v, const char *name,
+                                 char **obj, GError **error)
+{
+    const guint8 *len_p;
+    const guint8 *p;
+    char *value;
+
+    len_p = take(v, 1, error);
+    if (!len_p) {
+        return FALSE;
+    }
+    p = take(v, len_p[0], error);
+    if (!p) {
+        return FALSE;
+    }
+    /* A NUL would silently cut the string short of what was saved. */
+    if (memchr(p, 0, len_p[0])) {
+        return qidl_visitor__error(v, error, QIDL_ERROR_INVALID,
+                                   "string at byte offset %" G_GSIZE_FORMAT
+                                   " holds a NUL byte", offset_of(v, p));
+    }
+    value = g_malloc(len_p[0] + 1u);
+    memcpy(value, p, len_p[0]);
+    value[len_p[0]] = '\0';
+    *obj = value;
+    return TRUE;
+}
+
+/*
+ * VMSTATE_BUFFER: all @capacity bytes, of which a NUL must end the string.
+ * The source cannot hold a longer string than fits, so a missing NUL is
+ * malformed input rather than a limit; bytes after the NUL are ignored.
+ */
+static gboolean legacy_in_string_buf(QidlVisitor *v, const char *name,
+                                     char *buf, gsize capacity,
+                                     GError **error)
+{
+    const guint8 *p;
+    const guint8 *nul;
+    gsize len;
+
+    p = take(v, capacity, error);
+    if (!p) {
+        return FALSE;
+    }
+    nul = memchr(p, 0, capacity);
+    if (!nul) {
+        return qidl_visitor__error(v, error, QIDL_ERROR_INVALID,
+                                   "char[%" G_GSIZE_FORMAT "] at byte offset "
+                                   "%" G_GSIZE_FORMAT " holds no "
+                                   "terminating NUL", capacity,
+                                   offset_of(v, p));
+    }
+    len = (gsize)(nul - p);
+    memcpy(buf, p, len);
+    memset(buf + len, 0, capacity - len);
+    return TRUE;
+}
+
+static gboolean legacy_in_bytes(QidlVisitor *v, const char *name,
+                                guint8 *buf, gsize len, GError **error)
+{
+    const guint8 *p = take(v, len, error);
+
+    if (!p) {
+        return FALSE;
+    }
+    if (len > 0) {
+        /* @buf may be NULL for an empty buffer. */
+        memcpy(buf, p, len);
+    }
+    return TRUE;
+}
+
+static gboolean legacy_in_optional(QidlVisitor *v, const char *name,
+                                   QidlPresence how, bool *present,
+                                   GError **error)
+{
+    const guint8 *p;
+
+    if (how == QIDL_PRESENCE_DEFAULT) {
+        /* The output always writes the value. */
+        *present = true;
+        return TRUE;
+    }
+    p = take(v, 1, error);
+    if (!p) {
+        return FALSE;
+    }
+    if (p[0] > 1) {
+        return qidl_visitor__error(v, error, QIDL_ERROR_INVALID,
+                                   "invalid presence byte %u at byte "
+                                   "offset %" G_GSIZE_FORMAT,
+                                   p[0], offset_of(v, p));
+    }
+    *present = p[0] == 1;
+    return TRUE;
+}
+
+static gboolean legacy_in_complete(QidlVisitor *v, GError **error)
+{
+    LegacyInput *li = to_li(v);
+    gsize left = li->len - li->pos;
+
+    if (left > 0 && !(li->flags & QIDL_LEGACY_INPUT_ALLOW_TRAILING)) {
+        return qidl_visitor__error(v, error, QIDL_ERROR_UNKNOWN_FIELD,
+                                   "%" G_GSIZE_FORMAT " trailing byte%s at "
+                                   "byte offset %" G_GSIZE_FORMAT,
+                                   left, left == 1 ? "" : "s",
+                                   stream_offset(li, li->pos));
+    }
+    return TRUE;
+}
+
+static void legacy_in_free(QidlVisitor *v)
+{
+    g_free(to_li(v));
+}
+
+QidlVisitor *qidl_legacy_input_visitor_new(const guint8 *data, gsize len,
+                                           gsize base_offset,
+                                           QidlLegacyInputFlags flags)
+{
+    LegacyInput *li;
+
+    g_return_val_if_fail(data != NULL || len == 0, NULL);
+    /* Every offset reported must be representable. */
+    g_return_val_if_fail(len <= G_MAXSIZE - base_offset, NULL);
+    g_return_val_if_fail((flags & ~QIDL_LEGACY_INPUT_ALLOW_TRAILING) == 0,
+                         NULL);
+
+    li = g_new0(LegacyInput, 1);
+    li->data = data;
+    li->len = len;
+    li->base_offset = base_offset;
+    li->flags = flags;
+    li->parent.start_struct = legacy_in_start_struct;
+    li->parent.end_struct = legacy_in_end_struct;
+    li->parent.start_list = legacy_in_start_list;
+    li->parent.end_list = legacy_in_end_list;
+    li->parent.scalar = legacy_in_scalar;
+    li->parent.string = legacy_in_string;
+    li->parent.string_buf = legacy_in_string_buf;
+    li->parent.bytes = legacy_in_bytes;
+    li->parent.optional = legacy_in_optional;
+    li->parent.complete = legacy_in_complete;
+    li->parent.free = legacy_in_free;
+    qidl_visitor__init(&li->parent, QIDL_VISITOR_INPUT);
+    return &li->parent;
+}
+
+gsize qidl_legacy_input_visitor_get_offset(const QidlVisitor *v)
+{
+    g_return_val_if_fail(v != NULL, 0);
+    /* The free callback identifies the implementation. */
+    g_return_val_if_fail(v->free == legacy_in_free, 0);
+
+    return to_li(v)->pos;
+}

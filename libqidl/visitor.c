@@ -151,20 +151,48 @@ char *qidl_visitor_get_path(const QidlVisitor *v)
     return g_string_free(out, FALSE);
 }
 
-gboolean qidl_visitor__error(const QidlVisitor *v, GError **error, int code,
-                             const char *format, ...)
+static void set_error_va(const QidlVisitor *v, const char *field,
+                         GError **error, int code, const char *format,
+                         va_list ap)
 {
     g_autoptr(GString) msg = g_string_new(NULL);
-    va_list ap;
 
     append_path(v, msg);
+    if (field) {
+        if (msg->len > 0) {
+            g_string_append_c(msg, '.');
+        }
+        g_string_append(msg, field);
+    }
     if (msg->len > 0) {
         g_string_append(msg, ": ");
     }
-    va_start(ap, format);
     g_string_append_vprintf(msg, format, ap);
-    va_end(ap);
     g_set_error_literal(error, QIDL_ERROR, code, msg->str);
+}
+
+gboolean qidl_visitor__error(const QidlVisitor *v, GError **error, int code,
+                             const char *format, ...)
+{
+    va_list ap;
+
+    va_start(ap, format);
+    set_error_va(v, NULL, error, code, format, ap);
+    va_end(ap);
+    return FALSE;
+}
+
+gboolean qidl_visitor_fail(const QidlVisitor *v, const char *field,
+                           GError **error, int code, const char *format, ...)
+{
+    va_list ap;
+
+    g_return_val_if_fail(v != NULL, FALSE);
+    g_return_val_if_fail(format != NULL, FALSE);
+
+    va_start(ap, format);
+    set_error_va(v, field, error, code, format, ap);
+    va_end(ap);
     return FALSE;
 }
 
@@ -253,6 +281,7 @@ gboolean qidl_visit_start_list(QidlVisitor *v, const char *name,
                                gsize elem_size, GError **error)
 {
     QidlPathSegment *seg;
+    guint32 n;
 
     g_return_val_if_fail(v != NULL, FALSE);
     g_return_val_if_fail(count != NULL, FALSE);
@@ -272,16 +301,19 @@ gboolean qidl_visit_start_list(QidlVisitor *v, const char *name,
                                    "the limit of %u", *count,
                                    QIDL_LIMIT_LIST_LEN);
     }
-    if (!v->start_list(v, name, kind, count, elem_size, error)) {
+    /* The caller's count changes only when the whole call succeeds. */
+    n = *count;
+    if (!v->start_list(v, name, kind, &n, elem_size, error)) {
         return FALSE;
     }
-    if (*count > QIDL_LIMIT_LIST_LEN) {
+    if (n > QIDL_LIMIT_LIST_LEN) {
         return qidl_visitor__error(v, error, QIDL_ERROR_LIMIT,
                                    "%" G_GUINT32_FORMAT " elements exceed "
-                                   "the limit of %u", *count,
+                                   "the limit of %u", n,
                                    QIDL_LIMIT_LIST_LEN);
     }
-    seg->count = *count;
+    seg->count = n;
+    *count = n;
     return TRUE;
 }
 

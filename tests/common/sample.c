@@ -172,10 +172,9 @@ gboolean sample_visit(QidlVisitor *v, const char *name, Sample *obj,
     }
     /* size_is(fifo_len): bound the loaded count before touching fifo. */
     if (obj->fifo_len > SAMPLE_FIFO_CAP) {
-        g_set_error(error, QIDL_ERROR, QIDL_ERROR_CONSTRAINT,
-                    "%s.fifo_len: %u exceeds the capacity of fifo (%u)",
-                    name, obj->fifo_len, SAMPLE_FIFO_CAP);
-        return FALSE;
+        return qidl_visitor_fail(v, "fifo_len", error, QIDL_ERROR_CONSTRAINT,
+                                 "%u exceeds the capacity of fifo (%u)",
+                                 obj->fifo_len, SAMPLE_FIFO_CAP);
     }
     if (!visit_uint8_array(v, "fifo", QIDL_LIST_SIZED, obj->fifo,
                            obj->fifo_len, error)) {

@@ -18,10 +18,31 @@
  *   then the value if present; with QIDL_PRESENCE_DEFAULT the value is
  *   always written and read.
  *
+ * A char array (qidl_visit_string_buf()) is all its bytes, as
+ * VMSTATE_BUFFER writes it: the output writes the string and zeros after
+ * its terminator (never stale bytes), or the whole array as it is if it
+ * holds no terminator; the input requires a NUL within the array
+ * (QIDL_ERROR_INVALID, since the wire cannot hold a longer string), copies
+ * the string and zeroes the rest of the array.
+ *
  * Because nothing is self-describing, the input visitor can only detect
- * truncation, invalid bools and presence bytes, over-long strings and
+ * truncation, invalid bools and presence bytes, unterminated char arrays,
+ * NUL bytes inside heap strings, counts over QIDL_LIMIT_LIST_LEN and
  * trailing bytes; a width change on one side goes unnoticed, which is the
  * bug class the self-describing formats exist to close.
+ *
+ * Example: loading a state section that starts at offset 4096 of a file
+ * and is followed by other sections
+ *
+ *     g_autoptr(QidlVisitor) v =
+ *         qidl_legacy_input_visitor_new(data, len, 4096,
+ *                                       QIDL_LEGACY_INPUT_ALLOW_TRAILING);
+ *     if (!visit_pic(v, "pic", &scratch, error) ||
+ *         !qidl_visitor_complete(v, error)) { ... }
+ *     next = data + qidl_legacy_input_visitor_get_offset(v);
+ *
+ * A truncated section fails with a message such as
+ * `pic.regs[1]: need 2 bytes at byte offset 4099, 1 left`.
  */
 #ifndef QIDL_LEGACY_H
 #define QIDL_LEGACY_H
@@ -35,8 +56,14 @@ G_BEGIN_DECLS
  * @out: (transfer none): where the bytes are appended; must outlive the
  *   visitor
  *
- * Returns: (transfer full): an output visitor.  It cannot fail: every call
- * appends to @out immediately.
+ * Every call appends to @out immediately.  A call fails only for what the
+ * format cannot carry: a heap string longer than 255 bytes
+ * (QIDL_ERROR_UNSUPPORTED), or output that would grow @out past G_MAXUINT
+ * bytes, the most a GByteArray holds (QIDL_ERROR_LIMIT).  What earlier
+ * calls appended stays in @out; discard it when the visit fails.
+ *
+ * Returns: (transfer full): an output visitor; free it with
+ * qidl_visitor_free().
  */
 QidlVisitor *qidl_legacy_output_visitor_new(GByteArray *out);
 
@@ -60,9 +87,15 @@ typedef enum {
  * @flags: #QidlLegacyInputFlags
  *
  * Every read checks the bytes left first: reading past @len fails with
- * QIDL_ERROR_TRUNCATED, naming the path and the byte offset.
+ * QIDL_ERROR_TRUNCATED, naming the path and the byte offset.  A bool or
+ * presence byte other than 0 or 1, a char array without a NUL and a heap
+ * string holding a NUL fail with QIDL_ERROR_INVALID; a counted list's count
+ * over QIDL_LIMIT_LIST_LEN with QIDL_ERROR_LIMIT.  qidl_visitor_complete()
+ * fails with QIDL_ERROR_UNKNOWN_FIELD if bytes are left, unless @flags has
+ * QIDL_LEGACY_INPUT_ALLOW_TRAILING.
  *
- * Returns: (transfer full): an input visitor.
+ * Returns: (transfer full): an input visitor; free it with
+ * qidl_visitor_free().
  */
 QidlVisitor *qidl_legacy_input_visitor_new(const guint8 *data, gsize len,
                                            gsize base_offset,
@@ -72,7 +105,8 @@ QidlVisitor *qidl_legacy_input_visitor_new(const guint8 *data, gsize len,
  * qidl_legacy_input_visitor_get_offset:
  * @v: a visitor made by qidl_legacy_input_visitor_new()
  *
- * Returns: how many bytes of the data have been consumed.
+ * Returns: how many bytes of the data have been consumed, not counting
+ * the base offset.
  */
 gsize qidl_legacy_input_visitor_get_offset(const QidlVisitor *v);
 

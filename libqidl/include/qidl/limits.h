@@ -32,7 +32,9 @@
 #define QIDL_LIMIT_STRING_LEN (1u << 20)
 
 /*
- * Element count of one list or byte buffer.  The largest real arrays in
+ * Element count of one list, and length of one byte buffer a reader
+ * allocates (buffers visited with qidl_visit_bytes() have the caller's
+ * length and are not bounded by the core).  The largest real arrays in
  * device state are PCI config space (4096 bytes) and virtio queue tables
  * (1024 entries); 16 Mi elements bounds a hostile count while allowing
  * bulk buffers such as VGA memory windows.

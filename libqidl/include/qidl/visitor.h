@@ -233,6 +233,26 @@ gboolean qidl_visitor_is_input(const QidlVisitor *v);
 char *qidl_visitor_get_path(const QidlVisitor *v);
 
 /**
+ * qidl_visitor_fail:
+ * @v: a visitor, in the middle of a visit
+ * @field: (nullable): the name of a field of the struct being visited, to
+ *   name in the path; NULL for the current position itself
+ * @error: return location for a GError
+ * @code: a #QidlErrorCode, usually QIDL_ERROR_CONSTRAINT
+ * @format: printf-style message without the path
+ *
+ * For visit functions and hooks that reject a loaded value (a size_is
+ * count above its array's capacity, a failed range or check): sets @error
+ * to "<path>.<field>: <message>", with the same path the visitor's own
+ * errors carry (`s.fifo_len: 5 exceeds the capacity of fifo (4)`).
+ *
+ * Returns: FALSE, so callers can `return qidl_visitor_fail(...)`.
+ */
+gboolean qidl_visitor_fail(const QidlVisitor *v, const char *field,
+                           GError **error, int code, const char *format,
+                           ...) G_GNUC_PRINTF(5, 6);
+
+/**
  * qidl_visitor_get_depth:
  *
  * Returns: how many structs and lists are open (0 outside any visit).
@@ -385,7 +405,8 @@ gboolean qidl_visit_string(QidlVisitor *v, const char *name, char **obj,
  * fail with QIDL_ERROR_LIMIT if the source's string does not fit with its
  * terminator, leaving @buf untouched; on success the rest of @buf after the
  * terminator is zeroed.  Legacy formats encode all @capacity bytes raw, as
- * QEMU's VMSTATE_BUFFER does.
+ * QEMU's VMSTATE_BUFFER does; there a buffer with no terminator within
+ * @capacity is QIDL_ERROR_INVALID on input (see legacy.h).
  *
  * Returns: TRUE on success.
  */
