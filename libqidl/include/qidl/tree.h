@@ -150,7 +150,8 @@ const guint8 *qidl_node_get_bytes(const QidlNode *node, gsize *len);
 /*
  * Setters change the value, never the kind.  The integer setters fail with
  * QIDL_ERROR_CONSTRAINT naming the node's path if @value does not fit the
- * node's width.
+ * node's width.  String and bytes values are copied into the arena; the
+ * previous value's memory is reclaimed only with the tree.
  */
 void qidl_node_set_bool(QidlNode *node, gboolean value);
 gboolean qidl_node_set_int(QidlNode *node, gint64 value, GError **error);
@@ -161,7 +162,8 @@ void qidl_node_set_bytes(QidlNode *node, const guint8 *data, gsize len);
 
 /*
  * Device roots.  set_device marks a struct node as a device root; the
- * strings are copied.  The getters return NULL / 0 for other nodes.
+ * strings are copied.  The getters return NULL / 0 for other nodes; the
+ * three single setters require a device root.
  */
 void qidl_node_set_device(QidlNode *node, const char *type_name,
                           const char *instance_path, guint32 version);
@@ -247,6 +249,8 @@ typedef void (*QidlNodeDiffFunc)(const char *path, const QidlNode *a,
  * Compares two nodes as qidl_node_equal() does but reports every
  * difference.  Struct children are matched by name, list elements by
  * position.  Below a node whose kind differs nothing more is reported.
+ * @a and @b themselves having different names is a difference of the
+ * top (reported at @a's name).
  *
  * Returns: the number of differences (0 if equal).
  */
@@ -258,7 +262,8 @@ guint qidl_node_compare(const QidlNode *a, const QidlNode *b,
  *
  * Returns: (transfer full): a scalar, string or bytes node's value as the
  * pretty printer shows it ("(uint8) 0x10", "(string) \"com1\""); for a
- * struct or list, its kind and child count ("(struct, 3 fields)").
+ * struct or list, its kind and child count ("(struct, 3 fields)",
+ * "(struct, 1 field)", "(list, 8 elements)").
  */
 char *qidl_node_format_value(const QidlNode *node);
 
@@ -270,8 +275,12 @@ char *qidl_node_format_value(const QidlNode *node);
  * Prints @node and everything below it, one value per line, in the
  * pretty-print format of pretty.h (`rtc.cmos_data(128)(1).[12] = (uint8)
  * 0x26`); a device root is preceded by a line
- * `# device rtc: type mc146818rtc, path /machine/rtc, version 3`.  The
- * output is stable: the same tree always prints the same text.
+ * `# device rtc: type mc146818rtc, path /machine/rtc, version 3`, where
+ * `rtc` is the device node's path relative to @node's parent, in the form
+ * of qidl_node_get_path() ("machine.cpus[0]").  The output is stable: the
+ * same tree always prints the same text.  Printing goes through the pretty
+ * visitor, so a tree nested deeper than QIDL_LIMIT_DEPTH prints up to that
+ * depth and then a last line `# error: <message>`.
  */
 void qidl_node_print(const QidlNode *node, GString *out);
 
@@ -301,7 +310,9 @@ gboolean qidl_node_replay(const QidlNode *node, QidlVisitor *out,
  * An output visitor that builds nodes.  The top-level value becomes the
  * last child of @parent, under the name given to the top-level visit call;
  * building fails with QIDL_ERROR_INVALID if @parent is a struct that
- * already has a child of that name.
+ * already has a child of that name, or if the visit names a struct field
+ * twice.  A top-level struct or list is attached to @parent only when it
+ * is complete, so a visit that fails leaves @parent as it was.
  *
  * Returns: (transfer full): an output visitor.
  */
