@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the native stream's writer, readers and JSON form share: the wire
+ * constants of docs/stream-format.md, QidlStreamInfo's layout, and
+ * little-endian helpers.  Private to libqidl.
+ */
+#ifndef QIDL_STREAM_PRIVATE_H
+#define QIDL_STREAM_PRIVATE_H
+
+#include <string.h>
+
+#include <qidl/stream.h>
+
+#include "crc32c.h"
+
+#define STREAM_MAGIC_LEN 8
+/* "\x89QIDL\r\n\x1a": high bit, name, and the line-ending and EOF bytes
+ * that text-mode transfers mangle, as PNG does. */
+extern const guint8 qidl_stream__magic[STREAM_MAGIC_LEN];
+/* "\x89QIDZ\r\n\x1a": a zstd frame holding a plain stream follows. */
+extern const guint8 qidl_stream__zmagic[STREAM_MAGIC_LEN];
+
+/* Record framing: kind (1) + body length (4) before, CRC-32C (4) after. */
+#define STREAM_RECORD_HEAD 5
+#define STREAM_RECORD_TAIL 4
+/* The list element kind byte that means "each element has its own tag". */
+#define STREAM_LIST_TAGGED 0
+/* zstd level: the library's default, a good speed/ratio balance. */
+#define STREAM_ZSTD_LEVEL 3
+
+typedef struct {
+    guint8 kind;
+    char *after;          /* nullable */
+    GBytes *data;
+} QidlStreamExtra;
+
+struct QidlStreamInfo {
+    guint16 major;
+    guint16 minor;
+    guint32 flags;
+    char *producer;
+    char *producer_version;
+    gboolean compressed;
+    GTree *metadata;      /* char * -> char *, both owned; strcmp order */
+    GPtrArray *extras;    /* QidlStreamExtra *, owned */
+};
+
+QidlStreamInfo *qidl_stream_info__copy(const QidlStreamInfo *info);
+
+/* TRUE if @s (@len bytes) is UTF-8 without NUL and at most @max bytes. */
+gboolean qidl_stream__text_ok(const char *s, gsize len, gsize max);
+
+/* TRUE for record kinds with a meaning in this format version. */
+static inline gboolean stream_kind_known(guint8 kind)
+{
+    return kind == QIDL_STREAM_RECORD_DEVICE ||
+           kind == QIDL_STREAM_RECORD_END ||
+           kind == QIDL_STREAM_RECORD_METADATA;
+}
+
+/* A kind a writer may preserve: optional, not reserved, not known. */
+static inline gboolean stream_kind_preservable(guint8 kind)
+{
+    return (kind & QIDL_STREAM_RECORD_OPTIONAL) &&
+           kind != QIDL_STREAM_RECORD_OPTIONAL && !stream_kind_known(kind);
+}
+
+static inline void put_u8(GByteArray *b, guint8 v)
+{
+    g_byte_array_append(b, &v, 1);
+}
+
+static inline void put_u16(GByteArray *b, guint16 v)
+{
+    guint8 p[2] = { v & 0xff, v >> 8 };
+
+    g_byte_array_append(b, p, 2);
+}
+
+static inline void put_u32(GByteArray *b, guint32 v)
+{
+    guint8 p[4] = { v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >> 24 };
+
+    g_byte_array_append(b, p, 4);
+}
+
+static inline void put_u64(GByteArray *b, guint64 v)
+{
+    put_u32(b, (guint32)v);
+    put_u32(b, (guint32)(v >> 32));
+}
+
+static inline void set_u32(guint8 *p, guint32 v)
+{
+    p[0] = v & 0xff;
+    p[1] = (v >> 8) & 0xff;
+    p[2] = (v >> 16) & 0xff;
+    p[3] = v >> 24;
+}
+
+static inline guint16 get_u16(const guint8 *p)
+{
+    return (guint16)(p[0] | (p[1] << 8));
+}
+
+static inline guint32 get_u32(const guint8 *p)
+{
+    return (guint32)p[0] | ((guint32)p[1] << 8) | ((guint32)p[2] << 16) |
+           ((guint32)p[3] << 24);
+}
+
+static inline guint64 get_u64(const guint8 *p)
+{
+    return (guint64)get_u32(p) | ((guint64)get_u32(p + 4) << 32);
+}
+
+#endif /* QIDL_STREAM_PRIVATE_H */

@@ -1,0 +1,1657 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The native stream readers (stream.h, docs/stream-format.md): the record
+ * walker with its direct input visitor, and the whole-stream tree reader.
+ *
+ * The bytes are hostile.  Every length is checked against the bytes left
+ * (in the record, not just the stream) before it is used, counts are
+ * bounded by the bytes they need before anything is allocated, walks use
+ * explicit stacks bounded by QIDL_LIMIT_DEPTH, and every error names the
+ * record or device, the field path and the byte offset in the plain
+ * stream.  The tree reader also enforces the canonical form, so that every
+ * stream it accepts is written back byte for byte.
+ */
+#include <zstd.h>
+
+#include <qidl/visitor-impl.h>
+
+#include "stream-private.h"
+
+struct QidlStreamReader {
+    guint8 *owned;            /* the decompressed stream, or NULL */
+    const guint8 *data;       /* the plain stream */
+    gsize len;
+    gsize pos;                /* offset of the next record */
+    QidlStreamInfo *info;
+    GPtrArray *names;         /* the name table: owned strings */
+    GHashTable *name_set;     /* names, to reject duplicates */
+    GHashTable *paths;        /* instance paths seen (owned keys) */
+    GHashTable *top_names;    /* top-level names seen (owned keys) */
+    guint32 n_records;        /* records before the next one */
+    char *last_path;          /* where preserved records are anchored */
+    gboolean failed;
+    gboolean at_end;
+
+    /* The current device record. */
+    gboolean in_device;
+    QidlStreamDevice dev;
+    char *dev_type;
+    char *dev_path;
+    gsize payload_off;        /* absolute offsets of the state */
+    gsize payload_end;
+    guint first_new;          /* names the record defines */
+    guint n_new;
+};
+
+/* ---- opening: decompression and the header ---- */
+
+/*
+ * Decompresses the one zstd frame after the compressed-stream magic,
+ * bounded by QIDL_LIMIT_STREAM_LEN whatever the frame header declares.
+ */
+static gboolean decompress(const guint8 *data, gsize len, guint8 **out,
+                           gsize *out_len, GError **error)
+{
+    g_autoptr(GByteArray) buf = g_byte_array_new();
+    ZSTD_DStream *ds = ZSTD_createDStream();
+    ZSTD_inBuffer in = { data, len, 0 };
+    gsize chunk = ZSTD_DStreamOutSize();
+    size_t ret;
+
+    if (!ds) {
+        g_set_error(error, QIDL_ERROR, QIDL_ERROR_IO,
+                    "zstd: cannot allocate");
+        return FALSE;
+    }
+    for (;;) {
+        guint start = buf->len;
+        ZSTD_outBuffer o;
+
+        if (start > QIDL_LIMIT_STREAM_LEN) {
+            ZSTD_freeDStream(ds);
+            g_set_error(error, QIDL_ERROR, QIDL_ERROR_LIMIT,
+                        "decompressed stream exceeds %u bytes",
+                        QIDL_LIMIT_STREAM_LEN);
+            return FALSE;
+        }
+        g_byte_array_set_size(buf, (guint)(start + chunk));
+        o = (ZSTD_outBuffer) { buf->data + start, chunk, 0 };
+        ret = ZSTD_decompressStream(ds, &o, &in);
+        g_byte_array_set_size(buf, (guint)(start + o.pos));
+        if (ZSTD_isError(ret)) {
+            ZSTD_freeDStream(ds);
+            g_set_error(error, QIDL_ERROR, QIDL_ERROR_INVALID,
+                        "zstd frame at byte offset %u: %s",
+                        STREAM_MAGIC_LEN, ZSTD_getErrorName(ret));
+            return FALSE;
+        }
+        if (ret == 0) {
+            break;
+        }
+        /* All input used and the output not full: it needs more input. */
+        if (in.pos == in.size && o.pos < o.size) {
+            ZSTD_freeDStream(ds);
+            g_set_error(error, QIDL_ERROR, QIDL_ERROR_TRUNCATED,
+                        "compressed stream truncated at byte offset %"
+                        G_GSIZE_FORMAT, STREAM_MAGIC_LEN + len);
+            return FALSE;
+        }
+    }
+    ZSTD_freeDStream(ds);
+    if (buf->len > QIDL_LIMIT_STREAM_LEN) {
+        g_set_error(error, QIDL_ERROR, QIDL_ERROR_LIMIT,
+                    "decompressed stream exceeds %u bytes",
+                    QIDL_LIMIT_STREAM_LEN);
+        return FALSE;
+    }
+    if (in.pos != in.size) {
+        g_set_error(error, QIDL_ERROR, QIDL_ERROR_UNKNOWN_FIELD,
+                    "%" G_GSIZE_FORMAT " bytes after the zstd frame at byte "
+                    "offset %" G_GSIZE_FORMAT, in.size - in.pos,
+                    STREAM_MAGIC_LEN + in.pos);
+        return FALSE;
+    }
+    *out_len = buf->len;
+    *out = g_byte_array_free(g_steal_pointer(&buf), FALSE);
+    return TRUE;
+}
+
+/* A bounded cursor over [pos, end) of the plain stream. */
+typedef struct {
+    const guint8 *data;
+    gsize pos;
+    gsize end;
+} Cursor;
+
+static gboolean cur_has(const Cursor *c, gsize n)
+{
+    return c->end - c->pos >= n;
+}
+
+/* Reads a str16 into a new string, or returns NULL (truncated). */
+static char *cur_str16(Cursor *c, gsize *len)
+{
+    gsize n;
+    char *s;
+
+    if (!cur_has(c, 2)) {
+        return NULL;
+    }
+    n = get_u16(c->data + c->pos);
+    if (!cur_has(c, 2 + n)) {
+        return NULL;
+    }
+    s = g_strndup((const char *)c->data + c->pos + 2, n);
+    c->pos += 2 + n;
+    *len = n;
+    return s;
+}
+
+static gboolean read_header(QidlStreamReader *r, GError **error)
+{
+    Cursor c = { r->data, 0, r->len };
+    g_autofree char *producer = NULL;
+    g_autofree char *version = NULL;
+    gsize plen = 0, vlen = 0;
+    guint16 major, minor;
+    guint32 flags, stored, computed;
+
+    if (r->len < STREAM_MAGIC_LEN) {
+        if (memcmp(r->data, qidl_stream__magic, r->len) == 0 ||
+            memcmp(r->data, qidl_stream__zmagic, r->len) == 0) {
+            g_set_error(error, QIDL_ERROR, QIDL_ERROR_TRUNCATED,
+                        "header: truncated at byte offset %" G_GSIZE_FORMAT,
+                        r->len);
+        } else {
+            g_set_error(error, QIDL_ERROR, QIDL_ERROR_INVALID,
+                        "header: bad magic at byte offset 0: not a QIDL "
+                        "stream");
+        }
+        return FALSE;
+    }
+    if (memcmp(r->data, qidl_stream__magic, STREAM_MAGIC_LEN) != 0) {
+        g_set_error(error, QIDL_ERROR, QIDL_ERROR_INVALID,
+                    "header: bad magic at byte offset 0: not a QIDL stream");
+        return FALSE;
+    }
+    c.pos = STREAM_MAGIC_LEN;
+    if (!cur_has(&c, 8)) {
+        goto truncated;
+    }
+    major = get_u16(c.data + c.pos);
+    minor = get_u16(c.data + c.pos + 2);
+    flags = get_u32(c.data + c.pos + 4);
+    if (major != QIDL_STREAM_FORMAT_MAJOR) {
+        g_set_error(error, QIDL_ERROR, QIDL_ERROR_VERSION,
+                    "header: format %u.%u at byte offset 8 is not "
+                    "supported (this reader reads %u.x)", major, minor,
+                    QIDL_STREAM_FORMAT_MAJOR);
+        return FALSE;
+    }
+    c.pos += 8;
+    producer = cur_str16(&c, &plen);
+    version = producer ? cur_str16(&c, &vlen) : NULL;
+    if (!version || !cur_has(&c, 4)) {
+        goto truncated;
+    }
+    stored = get_u32(c.data + c.pos);
+    computed = qidl_crc32c__update(0, c.data, c.pos);
+    if (stored != computed) {
+        g_set_error(error, QIDL_ERROR, QIDL_ERROR_INVALID,
+                    "header: bad checksum at byte offset %" G_GSIZE_FORMAT
+                    " (stored 0x%08x, computed 0x%08x)", c.pos, stored,
+                    computed);
+        return FALSE;
+    }
+    if (!qidl_stream__text_ok(producer, plen, G_MAXUINT16) ||
+        !qidl_stream__text_ok(version, vlen, G_MAXUINT16)) {
+        g_set_error(error, QIDL_ERROR, QIDL_ERROR_INVALID,
+                    "header: producer name or version is not UTF-8");
+        return FALSE;
+    }
+    /* The low 16 flags must be understood; none is defined in 1.x. */
+    if (flags & 0xffff) {
+        g_set_error(error, QIDL_ERROR, QIDL_ERROR_VERSION,
+                    "header: unknown mandatory flags 0x%04x at byte offset "
+                    "12", flags & 0xffff);
+        return FALSE;
+    }
+    r->info = qidl_stream_info_new(producer, version);
+    r->info->major = major;
+    r->info->minor = minor;
+    r->info->flags = flags;
+    r->pos = c.pos + 4;
+    return TRUE;
+
+truncated:
+    g_set_error(error, QIDL_ERROR, QIDL_ERROR_TRUNCATED,
+                "header: truncated at byte offset %" G_GSIZE_FORMAT, r->len);
+    return FALSE;
+}
+
+QidlStreamReader *qidl_stream_reader_new(const guint8 *data, gsize len,
+                                         GError **error)
+{
+    g_autoptr(QidlStreamReader) r = NULL;
+    gboolean compressed = FALSE;
+
+    g_return_val_if_fail(data != NULL || len == 0, NULL);
+
+    r = g_new0(QidlStreamReader, 1);
+    r->names = g_ptr_array_new_with_free_func(g_free);
+    r->name_set = g_hash_table_new(g_str_hash, g_str_equal);
+    r->paths = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    r->top_names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                         NULL);
+    r->data = data ? data : (const guint8 *)"";
+    r->len = len;
+    if (len >= STREAM_MAGIC_LEN &&
+        memcmp(data, qidl_stream__zmagic, STREAM_MAGIC_LEN) == 0) {
+        if (!decompress(data + STREAM_MAGIC_LEN, len - STREAM_MAGIC_LEN,
+                        &r->owned, &r->len, error)) {
+            return NULL;
+        }
+        r->data = r->owned;
+        compressed = TRUE;
+    }
+    if (!read_header(r, error)) {
+        return NULL;
+    }
+    r->info->compressed = compressed;
+    return g_steal_pointer(&r);
+}
+
+void qidl_stream_reader_free(QidlStreamReader *r)
+{
+    if (!r) {
+        return;
+    }
+    g_free(r->owned);
+    qidl_stream_info_free(r->info);
+    g_ptr_array_unref(r->names);
+    g_hash_table_unref(r->name_set);
+    g_hash_table_unref(r->paths);
+    g_hash_table_unref(r->top_names);
+    g_free(r->last_path);
+    g_free(r->dev_type);
+    g_free(r->dev_path);
+    g_free(r);
+}
+
+const QidlStreamInfo *qidl_stream_reader_get_info(const QidlStreamReader *r)
+{
+    g_return_val_if_fail(r != NULL, NULL);
+    return r->info;
+}
+
+/* ---- records ---- */
+
+static gboolean rec_error(QidlStreamReader *r, GError **error, int code,
+                          gsize offset, const char *format, ...)
+    G_GNUC_PRINTF(5, 6);
+
+/* "record N at byte offset X: message" */
+static gboolean rec_error(QidlStreamReader *r, GError **error, int code,
+                          gsize offset, const char *format, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, format);
+    msg = g_strdup_vprintf(format, ap);
+    va_end(ap);
+    g_set_error(error, QIDL_ERROR, code, "record %" G_GUINT32_FORMAT
+                " at byte offset %" G_GSIZE_FORMAT ": %s", r->n_records,
+                offset, msg);
+    r->failed = TRUE;
+    return FALSE;
+}
+
+static gboolean read_metadata(QidlStreamReader *r, gsize at, Cursor *c,
+                              GError **error)
+{
+    g_autofree char *prev = NULL;
+    guint32 n;
+
+    if (r->n_records != 0 || g_tree_nnodes(r->info->metadata) > 0) {
+        return rec_error(r, error, QIDL_ERROR_INVALID, at,
+                         "a metadata record must be the first record");
+    }
+    if (!cur_has(c, 4)) {
+        return rec_error(r, error, QIDL_ERROR_TRUNCATED, at,
+                         "truncated at byte offset %" G_GSIZE_FORMAT,
+                         c->end);
+    }
+    n = get_u32(c->data + c->pos);
+    c->pos += 4;
+    if (n == 0) {
+        return rec_error(r, error, QIDL_ERROR_INVALID, at,
+                         "empty metadata record");
+    }
+    for (guint32 i = 0; i < n; i++) {
+        gsize entry = c->pos, klen = 0, vlen = 0;
+        g_autofree char *key = cur_str16(c, &klen);
+        g_autofree char *value = key ? cur_str16(c, &vlen) : NULL;
+
+        if (!value) {
+            return rec_error(r, error, QIDL_ERROR_TRUNCATED, at,
+                             "truncated at byte offset %" G_GSIZE_FORMAT,
+                             c->end);
+        }
+        if (klen == 0 || !qidl_stream__text_ok(key, klen, G_MAXUINT16) ||
+            !qidl_stream__text_ok(value, vlen, G_MAXUINT16)) {
+            return rec_error(r, error, QIDL_ERROR_INVALID, at,
+                             "metadata entry at byte offset %"
+                             G_GSIZE_FORMAT " is not non-empty UTF-8",
+                             entry);
+        }
+        if (prev && strcmp(prev, key) >= 0) {
+            return rec_error(r, error, QIDL_ERROR_INVALID, at,
+                             "metadata key %s at byte offset %"
+                             G_GSIZE_FORMAT " is not after %s (keys are "
+                             "sorted and unique)", key, entry, prev);
+        }
+        g_free(prev);
+        prev = g_strdup(key);
+        g_tree_insert(r->info->metadata, g_steal_pointer(&key),
+                      g_steal_pointer(&value));
+    }
+    if (c->pos != c->end) {
+        return rec_error(r, error, QIDL_ERROR_INVALID, at,
+                         "%" G_GSIZE_FORMAT " unexpected bytes at byte "
+                         "offset %" G_GSIZE_FORMAT, c->end - c->pos,
+                         c->pos);
+    }
+    return TRUE;
+}
+
+static gboolean read_device_head(QidlStreamReader *r, gsize at, Cursor *c,
+                                 GError **error)
+{
+    gsize tlen = 0, plen = 0;
+    g_autofree char *type = cur_str16(c, &tlen);
+    g_autofree char *path = type ? cur_str16(c, &plen) : NULL;
+    guint16 n_new, top;
+
+    if (!path || !cur_has(c, 6)) {
+        return rec_error(r, error, QIDL_ERROR_TRUNCATED, at,
+                         "truncated at byte offset %" G_GSIZE_FORMAT,
+                         c->end);
+    }
+    if (tlen == 0 || plen == 0 ||
+        !qidl_stream__text_ok(type, tlen, G_MAXUINT16) ||
+        !qidl_stream__text_ok(path, plen, G_MAXUINT16)) {
+        return rec_error(r, error, QIDL_ERROR_INVALID, at,
+                         "type name and instance path must be non-empty "
+                         "UTF-8");
+    }
+    r->dev.version = get_u32(c->data + c->pos);
+    n_new = get_u16(c->data + c->pos + 4);
+    c->pos += 6;
+    if (g_hash_table_contains(r->paths, path)) {
+        return rec_error(r, error, QIDL_ERROR_INVALID, at,
+                         "device %s (%s): instance path already used by an "
+                         "earlier record", path, type);
+    }
+    if (r->names->len + n_new > QIDL_LIMIT_STREAM_NAMES) {
+        return rec_error(r, error, QIDL_ERROR_LIMIT, at,
+                         "device %s (%s): more than %u distinct field "
+                         "names in one stream", path, type,
+                         QIDL_LIMIT_STREAM_NAMES);
+    }
+    r->first_new = r->names->len;
+    r->n_new = n_new;
+    for (guint i = 0; i < n_new; i++) {
+        gsize name_at = c->pos;
+        gsize len;
+        char *name;
+
+        if (!cur_has(c, 1) || !cur_has(c, 1 + (len = c->data[c->pos]))) {
+            return rec_error(r, error, QIDL_ERROR_TRUNCATED, at,
+                             "device %s (%s): truncated at byte offset %"
+                             G_GSIZE_FORMAT, path, type, c->end);
+        }
+        if (len == 0 || !qidl_stream__text_ok((const char *)c->data +
+                                               c->pos + 1, len,
+                                               QIDL_LIMIT_NAME_LEN)) {
+            return rec_error(r, error, QIDL_ERROR_INVALID, at,
+                             "device %s (%s): name at byte offset %"
+                             G_GSIZE_FORMAT " is not 1 to %u bytes of UTF-8",
+                             path, type, name_at, QIDL_LIMIT_NAME_LEN);
+        }
+        name = g_strndup((const char *)c->data + c->pos + 1, len);
+        if (g_hash_table_contains(r->name_set, name)) {
+            rec_error(r, error, QIDL_ERROR_INVALID, at,
+                      "device %s (%s): name %s at byte offset %"
+                      G_GSIZE_FORMAT " is already defined", path, type,
+                      name, name_at);
+            g_free(name);
+            return FALSE;
+        }
+        g_ptr_array_add(r->names, name);
+        g_hash_table_add(r->name_set, name);
+        c->pos += 1 + len;
+    }
+    /* The state: a name index and a struct tag, at least. */
+    if (!cur_has(c, 3)) {
+        return rec_error(r, error, QIDL_ERROR_TRUNCATED, at,
+                         "device %s (%s): truncated at byte offset %"
+                         G_GSIZE_FORMAT, path, type, c->end);
+    }
+    top = get_u16(c->data + c->pos);
+    if (top >= r->names->len) {
+        return rec_error(r, error, QIDL_ERROR_INVALID, at,
+                         "device %s (%s): name index %u at byte offset %"
+                         G_GSIZE_FORMAT " is not defined", path, type, top,
+                         c->pos);
+    }
+    if (c->data[c->pos + 2] != QIDL_KIND_STRUCT) {
+        return rec_error(r, error, QIDL_ERROR_INVALID, at,
+                         "device %s (%s): state at byte offset %"
+                         G_GSIZE_FORMAT " is not a struct", path, type,
+                         c->pos + 2);
+    }
+    if (g_hash_table_contains(r->top_names,
+                              g_ptr_array_index(r->names, top))) {
+        return rec_error(r, error, QIDL_ERROR_INVALID, at,
+                         "device %s (%s): name %s already used by an "
+                         "earlier device", path, type,
+                         (const char *)g_ptr_array_index(r->names, top));
+    }
+    g_hash_table_add(r->top_names, g_strdup(g_ptr_array_index(r->names,
+                                                              top)));
+    g_hash_table_add(r->paths, g_strdup(path));
+    g_free(r->last_path);
+    r->last_path = g_strdup(path);
+
+    g_free(r->dev_type);
+    g_free(r->dev_path);
+    r->dev_type = g_steal_pointer(&type);
+    r->dev_path = g_steal_pointer(&path);
+    r->dev.type_name = r->dev_type;
+    r->dev.instance_path = r->dev_path;
+    r->dev.name = g_ptr_array_index(r->names, top);
+    r->dev.offset = at;
+    r->payload_off = c->pos;
+    r->payload_end = c->end;
+    r->in_device = TRUE;
+    return TRUE;
+}
+
+static gboolean read_end(QidlStreamReader *r, gsize at, Cursor *c,
+                         GError **error)
+{
+    guint32 count, stored, computed;
+    gsize after = c->end + STREAM_RECORD_TAIL;
+
+    if (c->end - c->pos != 8) {
+        return rec_error(r, error, QIDL_ERROR_INVALID, at,
+                         "end record body of %" G_GSIZE_FORMAT " bytes, "
+                         "not 8", c->end - c->pos);
+    }
+    count = get_u32(c->data + c->pos);
+    stored = get_u32(c->data + c->pos + 4);
+    if (count != r->n_records) {
+        return rec_error(r, error, QIDL_ERROR_INVALID, at,
+                         "end record counts %" G_GUINT32_FORMAT " records, "
+                         "the stream holds %" G_GUINT32_FORMAT, count,
+                         r->n_records);
+    }
+    computed = qidl_crc32c__update(0, r->data, at);
+    if (stored != computed) {
+        return rec_error(r, error, QIDL_ERROR_INVALID, at,
+                         "bad stream checksum (stored 0x%08x, computed "
+                         "0x%08x)", stored, computed);
+    }
+    if (after != r->len) {
+        return rec_error(r, error, QIDL_ERROR_UNKNOWN_FIELD, at,
+                         "%" G_GSIZE_FORMAT " bytes after the end record "
+                         "at byte offset %" G_GSIZE_FORMAT, r->len - after,
+                         after);
+    }
+    r->at_end = TRUE;
+    return TRUE;
+}
+
+gboolean qidl_stream_reader_next(QidlStreamReader *r,
+                                 const QidlStreamDevice **out,
+                                 GError **error)
+{
+    g_return_val_if_fail(r != NULL, FALSE);
+    g_return_val_if_fail(out != NULL, FALSE);
+    g_return_val_if_fail(!r->failed, FALSE);
+
+    *out = NULL;
+    r->in_device = FALSE;
+    while (!r->at_end) {
+        gsize at = r->pos;
+        gsize left = r->len - at;
+        guint32 blen, stored, computed;
+        guint8 kind;
+        Cursor c;
+
+        if (left == 0) {
+            r->failed = TRUE;
+            g_set_error(error, QIDL_ERROR, QIDL_ERROR_TRUNCATED,
+                        "truncated at byte offset %" G_GSIZE_FORMAT
+                        ": the stream ends without an end record", at);
+            return FALSE;
+        }
+        if (left < STREAM_RECORD_HEAD) {
+            return rec_error(r, error, QIDL_ERROR_TRUNCATED, at,
+                             "truncated at byte offset %" G_GSIZE_FORMAT,
+                             r->len);
+        }
+        kind = r->data[at];
+        blen = get_u32(r->data + at + 1);
+        if (left - STREAM_RECORD_HEAD < STREAM_RECORD_TAIL ||
+            blen > left - STREAM_RECORD_HEAD - STREAM_RECORD_TAIL) {
+            return rec_error(r, error, QIDL_ERROR_TRUNCATED, at,
+                             "truncated at byte offset %" G_GSIZE_FORMAT
+                             ": the record needs %" G_GUINT64_FORMAT
+                             " bytes", r->len,
+                             (guint64)blen + STREAM_RECORD_HEAD +
+                             STREAM_RECORD_TAIL);
+        }
+        c = (Cursor) { r->data, at + STREAM_RECORD_HEAD,
+                       at + STREAM_RECORD_HEAD + blen };
+        stored = get_u32(r->data + c.end);
+        computed = qidl_crc32c__update(0, r->data + at,
+                                       STREAM_RECORD_HEAD + blen);
+        if (stored != computed) {
+            return rec_error(r, error, QIDL_ERROR_INVALID, at,
+                             "bad checksum at byte offset %" G_GSIZE_FORMAT
+                             " (stored 0x%08x, computed 0x%08x)", c.end,
+                             stored, computed);
+        }
+        r->pos = c.end + STREAM_RECORD_TAIL;
+
+        switch (kind) {
+        case QIDL_STREAM_RECORD_DEVICE:
+            if (!read_device_head(r, at, &c, error)) {
+                return FALSE;
+            }
+            r->n_records++;
+            *out = &r->dev;
+            return TRUE;
+        case QIDL_STREAM_RECORD_END:
+            return read_end(r, at, &c, error);
+        case QIDL_STREAM_RECORD_METADATA:
+            if (!read_metadata(r, at, &c, error)) {
+                return FALSE;
+            }
+            break;
+        default:
+            if (stream_kind_preservable(kind)) {
+                qidl_stream_info_add_record(r->info, kind, r->last_path,
+                                            r->data + c.pos, blen);
+            } else if (kind == 0 || kind == QIDL_STREAM_RECORD_OPTIONAL) {
+                return rec_error(r, error, QIDL_ERROR_INVALID, at,
+                                 "reserved record kind 0x%02x", kind);
+            } else {
+                return rec_error(r, error, QIDL_ERROR_VERSION, at,
+                                 "unknown mandatory record kind 0x%02x "
+                                 "(this reader reads format %u.%u)", kind,
+                                 QIDL_STREAM_FORMAT_MAJOR,
+                                 QIDL_STREAM_FORMAT_MINOR);
+            }
+            break;
+        }
+        r->n_records++;
+    }
+    return TRUE;
+}
+
+/* ---- shared by the direct visitor and the tree reader ---- */
+
+/* TRUE for tags 1..15; the wire tags are the QidlKind values. */
+static gboolean tag_valid(guint8 tag)
+{
+    return tag >= QIDL_KIND_FIRST && tag <= QIDL_KIND_LAST;
+}
+
+/* The bytes a packed element or a scalar body takes. */
+static gsize scalar_size(QidlKind kind)
+{
+    return qidl_kind_size(kind);
+}
+
+/* ---- the direct input visitor ---- */
+
+typedef struct {
+    QidlKind kind;
+    guint32 left;        /* fields or elements not yet read */
+    QidlKind packed;     /* lists: the element kind if packed, else 0 */
+} InFrame;
+
+typedef struct {
+    QidlVisitor parent;
+    QidlStreamReader *r;   /* borrowed */
+    char *type;
+    char *path;
+    const guint8 *data;
+    gsize pos;
+    gsize end;
+    guint n_names;         /* names this record may use */
+    QidlTreeInputFlags flags;
+    gboolean top_read;
+    InFrame frames[QIDL_LIMIT_DEPTH];
+    guint n_frames;
+} StreamInput;
+
+static StreamInput *to_si(QidlVisitor *v)
+{
+    return (StreamInput *)v;
+}
+
+static gboolean in_error(QidlVisitor *v, GError **error, int code,
+                         const char *format, ...) G_GNUC_PRINTF(4, 5);
+
+/* "device P (T): path: message" */
+static gboolean in_error(QidlVisitor *v, GError **error, int code,
+                         const char *format, ...)
+{
+    StreamInput *si = to_si(v);
+    g_autofree char *path = qidl_visitor_get_path(v);
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, format);
+    msg = g_strdup_vprintf(format, ap);
+    va_end(ap);
+    g_set_error(error, QIDL_ERROR, code, "device %s (%s): %s%s%s", si->path,
+                si->type, path, *path ? ": " : "", msg);
+    return FALSE;
+}
+
+static gboolean in_need(QidlVisitor *v, gsize n, GError **error)
+{
+    StreamInput *si = to_si(v);
+
+    if (si->end - si->pos < n) {
+        return in_error(v, error, QIDL_ERROR_TRUNCATED,
+                        "truncated at byte offset %" G_GSIZE_FORMAT
+                        " (need %" G_GSIZE_FORMAT " bytes, %" G_GSIZE_FORMAT
+                        " left in the record)", si->pos, n,
+                        si->end - si->pos);
+    }
+    return TRUE;
+}
+
+static const char *in_name(QidlVisitor *v, guint16 idx, GError **error)
+{
+    StreamInput *si = to_si(v);
+
+    if (idx >= si->n_names) {
+        in_error(v, error, QIDL_ERROR_INVALID,
+                 "name index %u at byte offset %" G_GSIZE_FORMAT " is not "
+                 "defined", idx, si->pos);
+        return NULL;
+    }
+    return g_ptr_array_index(si->r->names, idx);
+}
+
+/*
+ * Skips one value (its tag first) without recursion: @stack holds how many
+ * fields or elements each open container still has.
+ */
+static gboolean in_skip_value(QidlVisitor *v, GError **error)
+{
+    StreamInput *si = to_si(v);
+    struct {
+        gboolean is_struct;
+        guint32 left;
+    } stack[QIDL_LIMIT_DEPTH];
+    guint depth = 0;
+    guint max_depth = QIDL_LIMIT_DEPTH - MIN(si->n_frames, QIDL_LIMIT_DEPTH);
+
+    for (;;) {
+        guint8 tag;
+        guint32 n;
+
+        if (!in_need(v, 1, error)) {
+            return FALSE;
+        }
+        tag = si->data[si->pos];
+        if (!tag_valid(tag)) {
+            return in_error(v, error, QIDL_ERROR_INVALID,
+                            "invalid tag 0x%02x at byte offset %"
+                            G_GSIZE_FORMAT, tag, si->pos);
+        }
+        si->pos++;
+        if (qidl_kind_is_scalar(tag)) {
+            if (!in_need(v, scalar_size(tag), error)) {
+                return FALSE;
+            }
+            si->pos += scalar_size(tag);
+        } else if (tag == QIDL_KIND_STRING || tag == QIDL_KIND_BYTES) {
+            if (!in_need(v, 4, error)) {
+                return FALSE;
+            }
+            n = get_u32(si->data + si->pos);
+            si->pos += 4;
+            if (!in_need(v, n, error)) {
+                return FALSE;
+            }
+            si->pos += n;
+        } else {
+            guint8 ek = 0;
+
+            if (depth >= max_depth) {
+                return in_error(v, error, QIDL_ERROR_LIMIT,
+                                "nesting deeper than %u levels at byte "
+                                "offset %" G_GSIZE_FORMAT, QIDL_LIMIT_DEPTH,
+                                si->pos);
+            }
+            if (tag == QIDL_KIND_LIST) {
+                if (!in_need(v, 1, error)) {
+                    return FALSE;
+                }
+                ek = si->data[si->pos++];
+            }
+            if (!in_need(v, 4, error)) {
+                return FALSE;
+            }
+            n = get_u32(si->data + si->pos);
+            si->pos += 4;
+            if (ek) {
+                if (!qidl_kind_is_scalar(ek)) {
+                    return in_error(v, error, QIDL_ERROR_INVALID,
+                                    "invalid element kind 0x%02x at byte "
+                                    "offset %" G_GSIZE_FORMAT, ek,
+                                    si->pos - 5);
+                }
+                if (n > (si->end - si->pos) / scalar_size(ek)) {
+                    return in_need(v, (gsize)n * scalar_size(ek), error);
+                }
+                si->pos += (gsize)n * scalar_size(ek);
+            } else {
+                stack[depth].is_struct = tag == QIDL_KIND_STRUCT;
+                stack[depth].left = n;
+                depth++;
+            }
+        }
+        /* Close finished containers; position at the next value. */
+        for (;;) {
+            if (depth == 0) {
+                return TRUE;
+            }
+            if (stack[depth - 1].left == 0) {
+                depth--;
+                continue;
+            }
+            stack[depth - 1].left--;
+            if (stack[depth - 1].is_struct) {
+                if (!in_need(v, 2, error)) {
+                    return FALSE;
+                }
+                si->pos += 2;
+            }
+            break;
+        }
+    }
+}
+
+/*
+ * Positions at the value of field @name of the current struct: the next
+ * field must be it (unknown ones are skipped if allowed).  With @peek, a
+ * missing field is not an error and a found one is not consumed.
+ */
+static gboolean in_find_field(QidlVisitor *v, const char *name, gboolean peek,
+                              gboolean *found, GError **error)
+{
+    StreamInput *si = to_si(v);
+    InFrame *f = &si->frames[si->n_frames - 1];
+
+    *found = FALSE;
+    while (f->left > 0) {
+        const char *fname;
+
+        if (!in_need(v, 2, error) ||
+            !(fname = in_name(v, get_u16(si->data + si->pos), error))) {
+            return FALSE;
+        }
+        if (strcmp(fname, name) == 0) {
+            *found = TRUE;
+            if (!peek) {
+                si->pos += 2;
+                f->left--;
+            }
+            return TRUE;
+        }
+        if (!(si->flags & QIDL_TREE_INPUT_ALLOW_UNKNOWN)) {
+            if (peek) {
+                return TRUE;
+            }
+            return in_error(v, error, QIDL_ERROR_MISSING_FIELD,
+                            "not next in the stream: found field %s at "
+                            "byte offset %" G_GSIZE_FORMAT " (the direct "
+                            "reader takes fields in visit order)", fname,
+                            si->pos);
+        }
+        si->pos += 2;
+        f->left--;
+        if (!in_skip_value(v, error)) {
+            return FALSE;
+        }
+    }
+    if (peek) {
+        return TRUE;
+    }
+    return in_error(v, error, QIDL_ERROR_MISSING_FIELD,
+                    "missing at byte offset %" G_GSIZE_FORMAT
+                    " (no more fields in the struct)", si->pos);
+}
+
+/*
+ * Positions at the body of the next value, which the visit asks for as
+ * @want, after checking its kind.
+ */
+static gboolean in_locate(QidlVisitor *v, const char *name, QidlKind want,
+                          GError **error)
+{
+    StreamInput *si = to_si(v);
+    QidlKind found;
+    gsize at;
+
+    if (si->n_frames == 0) {
+        if (si->top_read) {
+            return in_error(v, error, QIDL_ERROR_UNSUPPORTED,
+                            "a device record holds one top-level value");
+        }
+        si->top_read = TRUE;
+        /* The top-level name was checked by qidl_stream_reader_next(). */
+        si->pos += 2;
+    } else {
+        InFrame *f = &si->frames[si->n_frames - 1];
+
+        if (f->kind == QIDL_KIND_STRUCT) {
+            gboolean present;
+
+            if (!in_find_field(v, name, FALSE, &present, error)) {
+                return FALSE;
+            }
+        } else {
+            f->left--;
+            if (f->packed) {
+                found = f->packed;
+                at = si->pos;
+                goto check;
+            }
+        }
+    }
+    if (!in_need(v, 1, error)) {
+        return FALSE;
+    }
+    at = si->pos;
+    found = si->data[si->pos];
+    if (!tag_valid(found)) {
+        return in_error(v, error, QIDL_ERROR_INVALID,
+                        "invalid tag 0x%02x at byte offset %" G_GSIZE_FORMAT,
+                        found, at);
+    }
+    si->pos++;
+check:
+    if (found != want) {
+        return in_error(v, error, QIDL_ERROR_TYPE_MISMATCH,
+                        "expected %s, found %s at byte offset %"
+                        G_GSIZE_FORMAT, qidl_kind_name(want),
+                        qidl_kind_name(found), at);
+    }
+    return TRUE;
+}
+
+static gboolean in_start_struct(QidlVisitor *v, const char *name,
+                                GError **error)
+{
+    StreamInput *si = to_si(v);
+    guint32 n;
+
+    if (!in_locate(v, name, QIDL_KIND_STRUCT, error) ||
+        !in_need(v, 4, error)) {
+        return FALSE;
+    }
+    n = get_u32(si->data + si->pos);
+    /* Each field takes at least a name index and a tag. */
+    if (n > (si->end - si->pos - 4) / 3) {
+        return in_error(v, error, QIDL_ERROR_TRUNCATED,
+                        "truncated: %" G_GUINT32_FORMAT " fields at byte "
+                        "offset %" G_GSIZE_FORMAT " do not fit in the %"
+                        G_GSIZE_FORMAT " bytes left in the record", n,
+                        si->pos, si->end - si->pos - 4);
+    }
+    si->pos += 4;
+    g_return_val_if_fail(si->n_frames < QIDL_LIMIT_DEPTH, FALSE);
+    si->frames[si->n_frames++] = (InFrame) { QIDL_KIND_STRUCT, n, 0 };
+    return TRUE;
+}
+
+static gboolean in_end_struct(QidlVisitor *v, GError **error)
+{
+    StreamInput *si = to_si(v);
+    InFrame *f = &si->frames[si->n_frames - 1];
+
+    while (f->left > 0) {
+        const char *fname;
+
+        if (!in_need(v, 2, error) ||
+            !(fname = in_name(v, get_u16(si->data + si->pos), error))) {
+            return FALSE;
+        }
+        if (!(si->flags & QIDL_TREE_INPUT_ALLOW_UNKNOWN)) {
+            return in_error(v, error, QIDL_ERROR_UNKNOWN_FIELD,
+                            "unknown field %s at byte offset %"
+                            G_GSIZE_FORMAT, fname, si->pos);
+        }
+        si->pos += 2;
+        f->left--;
+        if (!in_skip_value(v, error)) {
+            return FALSE;
+        }
+    }
+    si->n_frames--;
+    return TRUE;
+}
+
+static gboolean in_start_list(QidlVisitor *v, const char *name,
+                              QidlListKind kind, guint32 *count,
+                              gsize elem_size, GError **error)
+{
+    StreamInput *si = to_si(v);
+    guint8 ek;
+    guint32 n;
+    gsize at, left;
+
+    if (!in_locate(v, name, QIDL_KIND_LIST, error) ||
+        !in_need(v, 5, error)) {
+        return FALSE;
+    }
+    at = si->pos;
+    ek = si->data[at];
+    n = get_u32(si->data + at + 1);
+    left = si->end - at - 5;
+    if (ek != STREAM_LIST_TAGGED && !qidl_kind_is_scalar(ek)) {
+        return in_error(v, error, QIDL_ERROR_INVALID,
+                        "invalid element kind 0x%02x at byte offset %"
+                        G_GSIZE_FORMAT, ek, at);
+    }
+    if (n > QIDL_LIMIT_LIST_LEN) {
+        return in_error(v, error, QIDL_ERROR_LIMIT,
+                        "%" G_GUINT32_FORMAT " elements at byte offset %"
+                        G_GSIZE_FORMAT " exceed the limit of %u", n, at,
+                        QIDL_LIMIT_LIST_LEN);
+    }
+    if (n > left / (ek ? scalar_size(ek) : 1)) {
+        return in_error(v, error, QIDL_ERROR_TRUNCATED,
+                        "truncated: %" G_GUINT32_FORMAT " elements at byte "
+                        "offset %" G_GSIZE_FORMAT " do not fit in the %"
+                        G_GSIZE_FORMAT " bytes left in the record", n, at,
+                        left);
+    }
+    if (kind != QIDL_LIST_COUNTED && n != *count) {
+        return in_error(v, error, QIDL_ERROR_LENGTH_MISMATCH,
+                        "expected %" G_GUINT32_FORMAT " elements, found %"
+                        G_GUINT32_FORMAT " at byte offset %" G_GSIZE_FORMAT,
+                        *count, n, at);
+    }
+    si->pos += 5;
+    *count = n;
+    g_return_val_if_fail(si->n_frames < QIDL_LIMIT_DEPTH, FALSE);
+    si->frames[si->n_frames++] = (InFrame) { QIDL_KIND_LIST, n, ek };
+    return TRUE;
+}
+
+static gboolean in_end_list(QidlVisitor *v, GError **error)
+{
+    to_si(v)->n_frames--;
+    return TRUE;
+}
+
+static gboolean in_scalar(QidlVisitor *v, const char *name, QidlKind kind,
+                          void *obj, GError **error)
+{
+    StreamInput *si = to_si(v);
+    gsize size = scalar_size(kind);
+    const guint8 *p;
+
+    if (!in_locate(v, name, kind, error) || !in_need(v, size, error)) {
+        return FALSE;
+    }
+    p = si->data + si->pos;
+    switch (size) {
+    case 1:
+        if (kind == QIDL_KIND_BOOL && p[0] > 1) {
+            return in_error(v, error, QIDL_ERROR_INVALID,
+                            "invalid bool value %u at byte offset %"
+                            G_GSIZE_FORMAT, p[0], si->pos);
+        }
+        if (kind == QIDL_KIND_BOOL) {
+            *(bool *)obj = p[0];
+        } else {
+            memcpy(obj, p, 1);
+        }
+        break;
+    case 2: {
+        guint16 x = get_u16(p);
+
+        memcpy(obj, &x, 2);
+        break;
+    }
+    case 4: {
+        guint32 x = get_u32(p);
+
+        memcpy(obj, &x, 4);
+        break;
+    }
+    case 8: {
+        guint64 x = get_u64(p);
+
+        memcpy(obj, &x, 8);
+        break;
+    }
+    default:
+        g_return_val_if_reached(FALSE);
+    }
+    si->pos += size;
+    return TRUE;
+}
+
+static gboolean in_string(QidlVisitor *v, const char *name, char **obj,
+                          GError **error)
+{
+    StreamInput *si = to_si(v);
+    guint32 n;
+    gsize at;
+
+    if (!in_locate(v, name, QIDL_KIND_STRING, error) ||
+        !in_need(v, 4, error)) {
+        return FALSE;
+    }
+    at = si->pos;
+    n = get_u32(si->data + at);
+    if (n > QIDL_LIMIT_STRING_LEN) {
+        return in_error(v, error, QIDL_ERROR_LIMIT,
+                        "string of %" G_GUINT32_FORMAT " bytes at byte "
+                        "offset %" G_GSIZE_FORMAT " exceeds the limit of %u",
+                        n, at, QIDL_LIMIT_STRING_LEN);
+    }
+    si->pos += 4;
+    if (!in_need(v, n, error)) {
+        return FALSE;
+    }
+    if (!qidl_stream__text_ok((const char *)si->data + si->pos, n, n)) {
+        return in_error(v, error, QIDL_ERROR_INVALID,
+                        "string at byte offset %" G_GSIZE_FORMAT " is not "
+                        "UTF-8 without NUL", at);
+    }
+    *obj = g_strndup((const char *)si->data + si->pos, n);
+    si->pos += n;
+    return TRUE;
+}
+
+static gboolean in_bytes(QidlVisitor *v, const char *name, guint8 *buf,
+                         gsize len, GError **error)
+{
+    StreamInput *si = to_si(v);
+    guint32 n;
+
+    if (!in_locate(v, name, QIDL_KIND_BYTES, error) ||
+        !in_need(v, 4, error)) {
+        return FALSE;
+    }
+    n = get_u32(si->data + si->pos);
+    if (n != len) {
+        return in_error(v, error, QIDL_ERROR_LENGTH_MISMATCH,
+                        "expected %" G_GSIZE_FORMAT " bytes, found %"
+                        G_GUINT32_FORMAT " at byte offset %" G_GSIZE_FORMAT,
+                        len, n, si->pos);
+    }
+    si->pos += 4;
+    if (!in_need(v, n, error)) {
+        return FALSE;
+    }
+    if (n) {
+        memcpy(buf, si->data + si->pos, n);
+    }
+    si->pos += n;
+    return TRUE;
+}
+
+/* Present when the struct's next field (after unknown ones, if allowed)
+ * is @name. */
+static gboolean in_optional(QidlVisitor *v, const char *name,
+                            QidlPresence how, bool *present, GError **error)
+{
+    gboolean found;
+
+    if (!in_find_field(v, name, TRUE, &found, error)) {
+        return FALSE;
+    }
+    *present = found;
+    return TRUE;
+}
+
+static gboolean in_complete(QidlVisitor *v, GError **error)
+{
+    StreamInput *si = to_si(v);
+
+    if (!si->top_read) {
+        return in_error(v, error, QIDL_ERROR_MISSING_FIELD,
+                        "the device's state was not visited");
+    }
+    if (si->pos != si->end) {
+        return in_error(v, error, QIDL_ERROR_UNKNOWN_FIELD,
+                        "%" G_GSIZE_FORMAT " bytes of state left at byte "
+                        "offset %" G_GSIZE_FORMAT, si->end - si->pos,
+                        si->pos);
+    }
+    return TRUE;
+}
+
+static void in_free(QidlVisitor *v)
+{
+    StreamInput *si = to_si(v);
+
+    g_free(si->type);
+    g_free(si->path);
+    g_free(si);
+}
+
+QidlVisitor *qidl_stream_reader_device_visitor(QidlStreamReader *r,
+                                               QidlTreeInputFlags flags)
+{
+    StreamInput *si;
+
+    g_return_val_if_fail(r != NULL, NULL);
+    g_return_val_if_fail(r->in_device, NULL);
+
+    si = g_new0(StreamInput, 1);
+    si->parent.start_struct = in_start_struct;
+    si->parent.end_struct = in_end_struct;
+    si->parent.start_list = in_start_list;
+    si->parent.end_list = in_end_list;
+    si->parent.scalar = in_scalar;
+    si->parent.string = in_string;
+    si->parent.bytes = in_bytes;
+    si->parent.optional = in_optional;
+    si->parent.complete = in_complete;
+    si->parent.free = in_free;
+    qidl_visitor__init(&si->parent, QIDL_VISITOR_INPUT);
+    si->r = r;
+    si->type = g_strdup(r->dev_type);
+    si->path = g_strdup(r->dev_path);
+    si->data = r->data;
+    si->pos = r->payload_off;
+    si->end = r->payload_end;
+    si->n_names = r->first_new + r->n_new;
+    si->flags = flags;
+    return &si->parent;
+}
+
+/* ---- the tree reader ---- */
+
+typedef struct {
+    QidlNode *node;
+    QidlKind kind;
+    guint32 left;         /* fields or elements not yet read */
+    guint32 count;        /* lists: the element count */
+    guint32 index;        /* lists: index of the next element */
+    QidlKind packed;      /* lists: element kind if packed */
+    QidlKind first;       /* tagged lists: the first element's tag */
+    gboolean uniform;     /* tagged lists: all elements scalars of first */
+    guint64 serial;       /* structs: identifies it in @seen */
+    const char *label;    /* name in its struct, or NULL in a list */
+    guint32 label_index;  /* index in its list */
+} TreeFrame;
+
+typedef struct {
+    QidlStreamReader *r;
+    QidlTree *tree;
+    Cursor c;
+    guint next_new;       /* the next name of this record to be first used */
+    guint64 next_serial;
+    guint32 *n_values;    /* across the stream */
+    GHashTable *seen;     /* (serial << 16 | name index) + 1 */
+    TreeFrame frames[QIDL_LIMIT_DEPTH];
+    guint n_frames;
+    /* The value being read, for its path. */
+    const char *cur_label;
+    gint64 cur_index;     /* -1 unless in a list */
+} TreeRead;
+
+static gboolean tree_error(TreeRead *t, GError **error, int code,
+                           const char *format, ...) G_GNUC_PRINTF(4, 5);
+
+/* "device P (T): path: message", the path built from the stack. */
+static gboolean tree_error(TreeRead *t, GError **error, int code,
+                           const char *format, ...)
+{
+    g_autoptr(GString) msg = g_string_new(NULL);
+    va_list ap;
+
+    g_string_append_printf(msg, "device %s (%s): ", t->r->dev_path,
+                           t->r->dev_type);
+    for (guint i = 0; i < t->n_frames; i++) {
+        if (!t->frames[i].label) {
+            g_string_append_printf(msg, "[%" G_GUINT32_FORMAT "]",
+                                   t->frames[i].label_index);
+        } else {
+            g_string_append_printf(msg, "%s%s", i ? "." : "",
+                                   t->frames[i].label);
+        }
+    }
+    if (t->cur_index >= 0) {
+        g_string_append_printf(msg, "[%" G_GINT64_FORMAT "]", t->cur_index);
+    } else if (t->cur_label) {
+        g_string_append_printf(msg, "%s%s", t->n_frames ? "." : "",
+                               t->cur_label);
+    }
+    if (t->n_frames || t->cur_label || t->cur_index >= 0) {
+        g_string_append(msg, ": ");
+    }
+    va_start(ap, format);
+    g_string_append_vprintf(msg, format, ap);
+    va_end(ap);
+    g_set_error_literal(error, QIDL_ERROR, code, msg->str);
+    t->r->failed = TRUE;
+    return FALSE;
+}
+
+static gboolean tree_need(TreeRead *t, gsize n, GError **error)
+{
+    if (!cur_has(&t->c, n)) {
+        return tree_error(t, error, QIDL_ERROR_TRUNCATED,
+                          "truncated at byte offset %" G_GSIZE_FORMAT
+                          " (need %" G_GSIZE_FORMAT " bytes, %"
+                          G_GSIZE_FORMAT " left in the record)", t->c.pos, n,
+                          t->c.end - t->c.pos);
+    }
+    return TRUE;
+}
+
+/*
+ * Reads a name index and enforces the canonical definition order: a name
+ * of this record is first used in the order it was defined.
+ */
+static const char *tree_name(TreeRead *t, GError **error)
+{
+    QidlStreamReader *r = t->r;
+    gsize at = t->c.pos;
+    guint idx;
+
+    if (!tree_need(t, 2, error)) {
+        return NULL;
+    }
+    idx = get_u16(t->c.data + at);
+    if (idx >= r->first_new + r->n_new) {
+        tree_error(t, error, QIDL_ERROR_INVALID, "name index %u at byte "
+                   "offset %" G_GSIZE_FORMAT " is not defined", idx, at);
+        return NULL;
+    }
+    if (idx >= t->next_new) {
+        if (idx != t->next_new) {
+            tree_error(t, error, QIDL_ERROR_INVALID,
+                       "name index %u at byte offset %" G_GSIZE_FORMAT
+                       " is used before name index %u (names are defined "
+                       "in order of first use)", idx, at, t->next_new);
+            return NULL;
+        }
+        t->next_new++;
+    }
+    t->c.pos += 2;
+    return g_ptr_array_index(r->names, idx);
+}
+
+/* Creates the node of a scalar whose @size bytes are at the cursor. */
+static QidlNode *tree_scalar(TreeRead *t, QidlKind kind, const char *name,
+                             GError **error)
+{
+    const guint8 *p = t->c.data + t->c.pos;
+    QidlNode *n = NULL;
+    guint32 u32;
+    guint64 u64;
+    float f;
+    double d;
+
+    switch (kind) {
+    case QIDL_KIND_BOOL:
+        if (p[0] > 1) {
+            tree_error(t, error, QIDL_ERROR_INVALID, "invalid bool value "
+                       "%u at byte offset %" G_GSIZE_FORMAT, p[0], t->c.pos);
+            return NULL;
+        }
+        n = qidl_node_new_bool(t->tree, name, p[0]);
+        break;
+    case QIDL_KIND_INT8:
+        n = qidl_node_new_int(t->tree, name, kind, (gint8)p[0]);
+        break;
+    case QIDL_KIND_UINT8:
+        n = qidl_node_new_uint(t->tree, name, kind, p[0]);
+        break;
+    case QIDL_KIND_INT16:
+        n = qidl_node_new_int(t->tree, name, kind, (gint16)get_u16(p));
+        break;
+    case QIDL_KIND_UINT16:
+        n = qidl_node_new_uint(t->tree, name, kind, get_u16(p));
+        break;
+    case QIDL_KIND_INT32:
+        n = qidl_node_new_int(t->tree, name, kind, (gint32)get_u32(p));
+        break;
+    case QIDL_KIND_UINT32:
+        n = qidl_node_new_uint(t->tree, name, kind, get_u32(p));
+        break;
+    case QIDL_KIND_INT64:
+        n = qidl_node_new_int(t->tree, name, kind, (gint64)get_u64(p));
+        break;
+    case QIDL_KIND_UINT64:
+        n = qidl_node_new_uint(t->tree, name, kind, get_u64(p));
+        break;
+    case QIDL_KIND_FLOAT:
+        u32 = get_u32(p);
+        memcpy(&f, &u32, 4);
+        n = qidl_node_new_float(t->tree, name, kind, f);
+        break;
+    case QIDL_KIND_DOUBLE:
+        u64 = get_u64(p);
+        memcpy(&d, &u64, 8);
+        n = qidl_node_new_float(t->tree, name, kind, d);
+        break;
+    default:
+        g_return_val_if_reached(NULL);
+    }
+    t->c.pos += scalar_size(kind);
+    return n;
+}
+
+static gboolean tree_push(TreeRead *t, QidlNode *node, QidlKind kind,
+                          guint32 n, QidlKind packed, GError **error)
+{
+    TreeFrame *f;
+
+    if (t->n_frames >= QIDL_LIMIT_DEPTH) {
+        return tree_error(t, error, QIDL_ERROR_LIMIT,
+                          "nesting deeper than %u levels at byte offset %"
+                          G_GSIZE_FORMAT, QIDL_LIMIT_DEPTH, t->c.pos);
+    }
+    f = &t->frames[t->n_frames++];
+    *f = (TreeFrame) {
+        .node = node,
+        .kind = kind,
+        .left = n,
+        .count = n,
+        .packed = packed,
+        .label = t->cur_label,
+        .label_index = t->cur_index >= 0 ? (guint32)t->cur_index : 0,
+    };
+    if (kind == QIDL_KIND_STRUCT) {
+        f->serial = t->next_serial++;
+    }
+    return TRUE;
+}
+
+/* Reads the body of a value of kind @tag into a new node of @parent. */
+static gboolean tree_value(TreeRead *t, QidlNode *parent, QidlKind tag,
+                           const char *name, GError **error)
+{
+    gsize at = t->c.pos;
+    QidlNode *node = NULL;
+    guint32 n;
+
+    if (++*t->n_values > QIDL_LIMIT_STREAM_VALUES) {
+        return tree_error(t, error, QIDL_ERROR_LIMIT,
+                          "more than %u values in one stream",
+                          QIDL_LIMIT_STREAM_VALUES);
+    }
+    if (qidl_kind_is_scalar(tag)) {
+        if (!tree_need(t, scalar_size(tag), error) ||
+            !(node = tree_scalar(t, tag, name, error))) {
+            return FALSE;
+        }
+        return qidl_node_append(parent, node, error);
+    }
+    if (!tree_need(t, tag == QIDL_KIND_LIST ? 5 : 4, error)) {
+        return FALSE;
+    }
+    switch (tag) {
+    case QIDL_KIND_STRING:
+    case QIDL_KIND_BYTES: {
+        gsize max = tag == QIDL_KIND_STRING ? QIDL_LIMIT_STRING_LEN
+                                            : QIDL_LIMIT_LIST_LEN;
+        const char *p;
+
+        n = get_u32(t->c.data + at);
+        if (n > max) {
+            return tree_error(t, error, QIDL_ERROR_LIMIT,
+                              "%" G_GUINT32_FORMAT " bytes at byte offset %"
+                              G_GSIZE_FORMAT " exceed the limit of %"
+                              G_GSIZE_FORMAT, n, at, max);
+        }
+        t->c.pos += 4;
+        if (!tree_need(t, n, error)) {
+            return FALSE;
+        }
+        p = (const char *)t->c.data + t->c.pos;
+        if (tag == QIDL_KIND_STRING) {
+            g_autofree char *s = NULL;
+
+            if (!qidl_stream__text_ok(p, n, n)) {
+                return tree_error(t, error, QIDL_ERROR_INVALID,
+                                  "string at byte offset %" G_GSIZE_FORMAT
+                                  " is not UTF-8 without NUL", at);
+            }
+            s = g_strndup(p, n);
+            node = qidl_node_new_string(t->tree, name, s);
+        } else {
+            node = qidl_node_new_bytes(t->tree, name, (const guint8 *)p, n);
+        }
+        t->c.pos += n;
+        return qidl_node_append(parent, node, error);
+    }
+    case QIDL_KIND_STRUCT:
+        n = get_u32(t->c.data + at);
+        if (n > (t->c.end - at - 4) / 3) {
+            return tree_error(t, error, QIDL_ERROR_TRUNCATED,
+                              "truncated: %" G_GUINT32_FORMAT " fields at "
+                              "byte offset %" G_GSIZE_FORMAT " do not fit "
+                              "in the %" G_GSIZE_FORMAT " bytes left in the "
+                              "record", n, at, t->c.end - at - 4);
+        }
+        t->c.pos += 4;
+        node = qidl_node_new_struct(t->tree, name);
+        if (parent && !qidl_node_append(parent, node, error)) {
+            return FALSE;
+        }
+        return tree_push(t, node, tag, n, 0, error);
+    case QIDL_KIND_LIST: {
+        guint8 ek = t->c.data[at];
+
+        n = get_u32(t->c.data + at + 1);
+        if (ek != STREAM_LIST_TAGGED && !qidl_kind_is_scalar(ek)) {
+            return tree_error(t, error, QIDL_ERROR_INVALID,
+                              "invalid element kind 0x%02x at byte offset %"
+                              G_GSIZE_FORMAT, ek, at);
+        }
+        if (n > QIDL_LIMIT_LIST_LEN) {
+            return tree_error(t, error, QIDL_ERROR_LIMIT,
+                              "%" G_GUINT32_FORMAT " elements at byte "
+                              "offset %" G_GSIZE_FORMAT " exceed the limit "
+                              "of %u", n, at, QIDL_LIMIT_LIST_LEN);
+        }
+        if (n > (t->c.end - at - 5) / (ek ? scalar_size(ek) : 1)) {
+            return tree_error(t, error, QIDL_ERROR_TRUNCATED,
+                              "truncated: %" G_GUINT32_FORMAT " elements at "
+                              "byte offset %" G_GSIZE_FORMAT " do not fit "
+                              "in the %" G_GSIZE_FORMAT " bytes left in the "
+                              "record", n, at, t->c.end - at - 5);
+        }
+        if (ek && n == 0) {
+            return tree_error(t, error, QIDL_ERROR_INVALID,
+                              "empty list at byte offset %" G_GSIZE_FORMAT
+                              " is packed (not canonical)", at);
+        }
+        t->c.pos += 5;
+        node = qidl_node_new_list(t->tree, name);
+        if (!qidl_node_append(parent, node, error)) {
+            return FALSE;
+        }
+        return tree_push(t, node, tag, n, ek, error);
+    }
+    default:
+        g_return_val_if_reached(FALSE);
+    }
+}
+
+/* Reads the current device record's state into a device root of @tree. */
+static gboolean tree_read_device(QidlStreamReader *r, QidlTree *tree,
+                                 guint32 *n_values, GHashTable *seen,
+                                 GError **error)
+{
+    g_autofree TreeRead *t = g_new0(TreeRead, 1);
+    QidlNode *dev;
+    const char *top;
+
+    *t = (TreeRead) {
+        .r = r,
+        .tree = tree,
+        .c = { r->data, r->payload_off, r->payload_end },
+        .next_new = r->first_new,
+        .n_values = n_values,
+        .seen = seen,
+        .cur_index = -1,
+    };
+    g_hash_table_remove_all(seen);
+
+    top = tree_name(t, error);
+    if (!top) {
+        return FALSE;
+    }
+    t->cur_label = top;
+    t->c.pos++;           /* the struct tag, checked by _next() */
+    if (!tree_value(t, NULL, QIDL_KIND_STRUCT, top, error)) {
+        return FALSE;
+    }
+    dev = t->frames[0].node;
+    qidl_node_set_device(dev, r->dev_type, r->dev_path, r->dev.version);
+    if (!qidl_node_append(qidl_tree_get_root(tree), dev, error)) {
+        return FALSE;
+    }
+
+    while (t->n_frames > 0) {
+        TreeFrame *f = &t->frames[t->n_frames - 1];
+        const char *name = NULL;
+        guint8 tag;
+
+        t->cur_label = NULL;
+        t->cur_index = -1;
+        if (f->left == 0) {
+            if (f->kind == QIDL_KIND_LIST && !f->packed && f->count > 0 &&
+                f->uniform) {
+                return tree_error(t, error, QIDL_ERROR_INVALID,
+                                  "list of %" G_GUINT32_FORMAT " %s values "
+                                  "is not packed (not canonical)", f->count,
+                                  qidl_kind_name(f->first));
+            }
+            t->n_frames--;
+            continue;
+        }
+        f->left--;
+        if (f->kind == QIDL_KIND_STRUCT) {
+            gpointer key;
+            gsize at = t->c.pos;
+
+            if (!(name = tree_name(t, error))) {
+                return FALSE;
+            }
+            t->cur_label = name;
+            key = GSIZE_TO_POINTER((gsize)((f->serial << 16 |
+                                            get_u16(t->c.data + at)) + 1));
+            if (g_hash_table_contains(t->seen, key)) {
+                return tree_error(t, error, QIDL_ERROR_INVALID,
+                                  "duplicate field at byte offset %"
+                                  G_GSIZE_FORMAT, at);
+            }
+            g_hash_table_add(t->seen, key);
+        } else {
+            t->cur_index = f->index++;
+            if (f->packed) {
+                if (!tree_need(t, scalar_size(f->packed), error) ||
+                    !tree_value(t, f->node, f->packed, NULL, error)) {
+                    return FALSE;
+                }
+                continue;
+            }
+        }
+        if (!tree_need(t, 1, error)) {
+            return FALSE;
+        }
+        tag = t->c.data[t->c.pos];
+        if (!tag_valid(tag)) {
+            return tree_error(t, error, QIDL_ERROR_INVALID,
+                              "invalid tag 0x%02x at byte offset %"
+                              G_GSIZE_FORMAT, tag, t->c.pos);
+        }
+        t->c.pos++;
+        if (f->kind == QIDL_KIND_LIST) {
+            if (f->index == 1) {
+                f->first = tag;
+                f->uniform = qidl_kind_is_scalar(tag);
+            } else if (tag != f->first) {
+                f->uniform = FALSE;
+            }
+        }
+        /* tree_value may push a frame: @f is not used after it. */
+        if (!tree_value(t, f->node, tag, name, error)) {
+            return FALSE;
+        }
+    }
+    t->cur_label = NULL;
+    t->cur_index = -1;
+    if (t->c.pos != t->c.end) {
+        return tree_error(t, error, QIDL_ERROR_UNKNOWN_FIELD,
+                          "%" G_GSIZE_FORMAT " bytes after the state at byte "
+                          "offset %" G_GSIZE_FORMAT, t->c.end - t->c.pos,
+                          t->c.pos);
+    }
+    if (t->next_new != r->first_new + r->n_new) {
+        return tree_error(t, error, QIDL_ERROR_INVALID,
+                          "name %s is defined but not used",
+                          (const char *)g_ptr_array_index(r->names,
+                                                          t->next_new));
+    }
+    return TRUE;
+}
+
+QidlTree *qidl_stream_read_tree(const guint8 *data, gsize len,
+                                QidlStreamInfo **info, GError **error)
+{
+    g_autoptr(QidlStreamReader) r = NULL;
+    g_autoptr(QidlTree) tree = NULL;
+    g_autoptr(GHashTable) seen = NULL;
+    guint32 n_values = 0;
+
+    g_return_val_if_fail(data != NULL || len == 0, NULL);
+
+    r = qidl_stream_reader_new(data, len, error);
+    if (!r) {
+        return NULL;
+    }
+    tree = qidl_tree_new();
+    seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (;;) {
+        const QidlStreamDevice *dev;
+
+        if (!qidl_stream_reader_next(r, &dev, error)) {
+            return NULL;
+        }
+        if (!dev) {
+            break;
+        }
+        if (!tree_read_device(r, tree, &n_values, seen, error)) {
+            return NULL;
+        }
+    }
+    if (info) {
+        *info = qidl_stream_info__copy(r->info);
+    }
+    return g_steal_pointer(&tree);
+}

@@ -1,0 +1,1488 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Tests of the native stream (stream.h, docs/stream-format.md): the
+ * writer, the direct reader, the tree reader and the JSON form, round trips
+ * through all of them, the exact bytes of a small stream, compression, and
+ * hostile input (every single-bit flip, every truncation, crafted records
+ * with valid checksums).
+ *
+ * Crafted streams are checksummed with a bit-at-a-time CRC-32C written
+ * here, independent of the library's table-driven one.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <qidl/json.h>
+#include <qidl/stream.h>
+
+#include "sample.h"
+
+/* ---- helpers ---- */
+
+static guint32 ref_crc32c(const guint8 *p, gsize len)
+{
+    guint32 c = 0xffffffff;
+
+    for (gsize i = 0; i < len; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++) {
+            c = (c & 1) ? (c >> 1) ^ 0x82f63b78 : c >> 1;
+        }
+    }
+    return ~c;
+}
+
+static void put32(guint8 *p, guint32 v)
+{
+    p[0] = v & 0xff;
+    p[1] = (v >> 8) & 0xff;
+    p[2] = (v >> 16) & 0xff;
+    p[3] = v >> 24;
+}
+
+static guint32 get32(const guint8 *p)
+{
+    return p[0] | (p[1] << 8) | (p[2] << 16) | ((guint32)p[3] << 24);
+}
+
+/*
+ * Recomputes every checksum of a plain stream, and the end record's count,
+ * after a test edited it: header CRC, each record's CRC, the end record's
+ * stream CRC.
+ */
+static void fix_checksums(GByteArray *s)
+{
+    gsize pos = 16;
+    guint32 n = 0;
+
+    pos += 2 + (s->data[pos] | (s->data[pos + 1] << 8));
+    pos += 2 + (s->data[pos] | (s->data[pos + 1] << 8));
+    put32(s->data + pos, ref_crc32c(s->data, pos));
+    pos += 4;
+    while (pos < s->len) {
+        guint8 kind = s->data[pos];
+        guint32 len = get32(s->data + pos + 1);
+
+        if (kind == QIDL_STREAM_RECORD_END) {
+            put32(s->data + pos + 5, n);
+            put32(s->data + pos + 9, ref_crc32c(s->data, pos));
+        }
+        put32(s->data + pos + 5 + len, ref_crc32c(s->data + pos, 5 + len));
+        pos += 9 + len;
+        n++;
+    }
+}
+
+static void insert_bytes(GByteArray *s, gsize at, const guint8 *data,
+                         gsize len)
+{
+    gsize old = s->len;
+
+    g_byte_array_set_size(s, (guint)(old + len));
+    memmove(s->data + at + len, s->data + at, old - at);
+    memcpy(s->data + at, data, len);
+}
+
+/* Length of a plain stream's header, checksum included. */
+static gsize header_len(const GByteArray *s)
+{
+    gsize pos = 16;
+
+    pos += 2 + (s->data[pos] | (s->data[pos + 1] << 8));
+    pos += 2 + (s->data[pos] | (s->data[pos + 1] << 8));
+    return pos + 4;
+}
+
+/* Offset of the end record of a plain stream. */
+static gsize end_offset(const GByteArray *s)
+{
+    return s->len - 17;
+}
+
+/* Inserts a record (kind, body) at @at and fixes the checksums. */
+static void insert_record(GByteArray *s, gsize at, guint8 kind,
+                          const guint8 *body, guint32 len)
+{
+    g_autoptr(GByteArray) rec = g_byte_array_new();
+    guint8 head[5] = { kind };
+
+    put32(head + 1, len);
+    g_byte_array_append(rec, head, 5);
+    g_byte_array_append(rec, body, len);
+    g_byte_array_append(rec, (const guint8 *)"\0\0\0\0", 4);
+    insert_bytes(s, at, rec->data, rec->len);
+    fix_checksums(s);
+}
+
+#define assert_error(err, code_)                                           \
+    do {                                                                   \
+        assert_non_null(err);                                              \
+        if ((err)->domain != QIDL_ERROR || (err)->code != (code_)) {       \
+            fail_msg("expected code %d, got %d: %s", (code_), (err)->code, \
+                     (err)->message);                                      \
+        }                                                                  \
+    } while (0)
+
+#define assert_message(err, text)                                          \
+    do {                                                                   \
+        if (strcmp((err)->message, (text)) != 0) {                         \
+            fail_msg("message \"%s\", expected \"%s\"", (err)->message,    \
+                     (text));                                              \
+        }                                                                  \
+    } while (0)
+
+static void assert_bytes_equal(const GByteArray *a, const GByteArray *b)
+{
+    assert_int_equal(a->len, b->len);
+    assert_memory_equal(a->data, b->data, a->len);
+}
+
+/* The small device of the spec's example (docs/stream-format.md). */
+typedef struct {
+    guint8 irr;
+    guint16 regs[2];
+} Pic;
+
+static gboolean visit_pic(QidlVisitor *v, const char *name, Pic *obj,
+                          GError **error)
+{
+    guint32 n = 2;
+
+    if (!qidl_visit_start_struct(v, name, error) ||
+        !qidl_visit_uint8(v, "irr", &obj->irr, error) ||
+        !qidl_visit_start_list(v, "regs", QIDL_LIST_FIXED, &n,
+                               sizeof(obj->regs[0]), error)) {
+        return FALSE;
+    }
+    for (guint32 i = 0; i < n; i++) {
+        if (!qidl_visit_next_list(v, error) ||
+            !qidl_visit_uint16(v, NULL, &obj->regs[i], error)) {
+            return FALSE;
+        }
+    }
+    return qidl_visit_end_list(v, error) &&
+           qidl_visit_end_struct(v, error);
+}
+
+/* The same state visited as a wider irr: the direct reader's mismatch. */
+static gboolean visit_pic_wide(QidlVisitor *v, const char *name, Pic *obj,
+                               GError **error)
+{
+    guint16 irr = 0;
+
+    return qidl_visit_start_struct(v, name, error) &&
+           qidl_visit_uint16(v, "irr", &irr, error) &&
+           qidl_visit_end_struct(v, error);
+}
+
+static const guint8 golden[] = {
+    /* header */
+    0x89, 0x51, 0x49, 0x44, 0x4c, 0x0d, 0x0a, 0x1a,  /* magic */
+    0x01, 0x00, 0x00, 0x00,                          /* format 1.0 */
+    0x00, 0x00, 0x00, 0x00,                          /* flags */
+    0x01, 0x00, 0x74,                                /* producer "t" */
+    0x01, 0x00, 0x31,                                /* version "1" */
+    0x81, 0x6b, 0x79, 0x5a,                          /* header CRC */
+    /* device record at 26 */
+    0x01, 0x3f, 0x00, 0x00, 0x00,                    /* kind, length 63 */
+    0x05, 0x00, 0x69, 0x38, 0x32, 0x35, 0x39,        /* "i8259" */
+    0x0c, 0x00, 0x2f, 0x6d, 0x61, 0x63, 0x68, 0x69, 0x6e, 0x65,
+    0x2f, 0x70, 0x69, 0x63,                          /* "/machine/pic" */
+    0x01, 0x00, 0x00, 0x00,                          /* version 1 */
+    0x03, 0x00,                                      /* 3 new names */
+    0x03, 0x70, 0x69, 0x63,                          /* 0 "pic" */
+    0x03, 0x69, 0x72, 0x72,                          /* 1 "irr" */
+    0x04, 0x72, 0x65, 0x67, 0x73,                    /* 2 "regs" */
+    0x00, 0x00, 0x0e, 0x02, 0x00, 0x00, 0x00,        /* pic: struct, 2 */
+    0x01, 0x00, 0x03, 0x10,                          /* irr: uint8 0x10 */
+    0x02, 0x00, 0x0f, 0x05, 0x02, 0x00, 0x00, 0x00,  /* regs: uint16[2] */
+    0x01, 0x00, 0x02, 0x00,                          /* 1, 2 */
+    0x0f, 0x9a, 0x60, 0x45,                          /* record CRC */
+    /* end record at 98 */
+    0x02, 0x08, 0x00, 0x00, 0x00,                    /* kind, length 8 */
+    0x01, 0x00, 0x00, 0x00,                          /* 1 record */
+    0x69, 0x90, 0xb3, 0x9b,                          /* CRC of 0..97 */
+    0x4c, 0xe0, 0xed, 0x32,                          /* record CRC */
+};
+
+static GByteArray *write_pic(QidlStreamWriteFlags flags)
+{
+    GByteArray *out = g_byte_array_new();
+    g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(out, "t", "1",
+                                                           flags);
+    g_autoptr(GError) error = NULL;
+    Pic pic = { 0x10, { 1, 2 } };
+    QidlVisitor *v;
+
+    v = qidl_stream_writer_begin_device(w, "i8259", "/machine/pic", 1);
+    assert_true(visit_pic(v, "pic", &pic, &error));
+    assert_true(qidl_stream_writer_end_device(w, &error));
+    assert_true(qidl_stream_writer_finish(w, &error));
+    assert_null(error);
+    return out;
+}
+
+static GByteArray *golden_copy(void)
+{
+    GByteArray *s = g_byte_array_new();
+
+    g_byte_array_append(s, golden, sizeof(golden));
+    return s;
+}
+
+/* A stream with two sample devices, metadata and optional flags set. */
+static GByteArray *write_samples(QidlStreamWriteFlags flags)
+{
+    GByteArray *out = g_byte_array_new();
+    g_autoptr(QidlStreamInfo) info = qidl_stream_info_new("qidl-test",
+                                                          "0.1.0");
+    g_autoptr(QidlStreamWriter) w = NULL;
+    g_autoptr(GError) error = NULL;
+    Sample s;
+
+    qidl_stream_info_set_metadata(info, "machine", "pc-q35-7.2");
+    qidl_stream_info_set_metadata(info, "host", "a.example");
+    w = qidl_stream_writer_new_full(out, info, flags);
+    sample_init(&s);
+    assert_true(sample_visit(qidl_stream_writer_begin_device(
+                                 w, "sample", "/machine/sample0", 2),
+                             "sample0", &s, &error));
+    assert_true(qidl_stream_writer_end_device(w, &error));
+    s.has_extra = false;
+    s.thr = 9;
+    s.fifo_len = 0;
+    assert_true(sample_visit(qidl_stream_writer_begin_device(
+                                 w, "sample", "/machine/sample1", 2),
+                             "sample1", &s, &error));
+    assert_true(qidl_stream_writer_end_device(w, &error));
+    assert_true(qidl_stream_writer_finish(w, &error));
+    assert_null(error);
+    sample_clear(&s);
+    return out;
+}
+
+/* stream -> JSON text -> JSON -> stream, which must be @s again. */
+static void assert_json_identical(const GByteArray *s)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) json = qidl_stream_to_json(s->data, s->len, &error);
+    g_autoptr(JsonNode) parsed = NULL;
+    g_autoptr(GByteArray) back = g_byte_array_new();
+    g_autofree char *text = NULL;
+
+    assert_null(error);
+    assert_non_null(json);
+    text = qidl_json_to_string(json, TRUE);
+    parsed = qidl_json_parse(text, -1, &error);
+    assert_null(error);
+    assert_true(qidl_stream_from_json(parsed, back, &error));
+    assert_null(error);
+    assert_bytes_equal(s, back);
+}
+
+/* stream -> tree -> stream, which must be @s again. */
+static void assert_tree_identical(const GByteArray *s)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlStreamInfo) info = NULL;
+    g_autoptr(QidlTree) tree = qidl_stream_read_tree(s->data, s->len, &info,
+                                                     &error);
+    g_autoptr(GByteArray) back = g_byte_array_new();
+
+    assert_null(error);
+    assert_non_null(tree);
+    assert_true(qidl_stream_write_tree(
+        tree, info,
+        qidl_stream_info_get_compressed(info) ? QIDL_STREAM_WRITE_ZSTD : 0,
+        back, &error));
+    assert_null(error);
+    assert_bytes_equal(s, back);
+}
+
+/* ---- checksum ---- */
+
+static void test_stream__crc32c_check_value(void **state)
+{
+    /* The library's CRC is only reachable through streams: the golden
+     * stream's CRCs were computed with the reference above. */
+    assert_int_equal(ref_crc32c((const guint8 *)"123456789", 9),
+                     0xe3069283);
+    assert_int_equal(ref_crc32c(golden, 22), get32(golden + 22));
+}
+
+/* ---- exact bytes ---- */
+
+static void test_stream__golden_hex(void **state)
+{
+    g_autoptr(GByteArray) s = write_pic(0);
+    g_autoptr(GByteArray) g = golden_copy();
+
+    assert_bytes_equal(s, g);
+}
+
+static void test_stream__golden_reads_back(void **state)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlStreamInfo) info = NULL;
+    g_autoptr(QidlTree) tree = qidl_stream_read_tree(golden, sizeof(golden),
+                                                     &info, &error);
+    QidlNode *pic;
+
+    assert_null(error);
+    assert_string_equal(qidl_stream_info_get_producer(info), "t");
+    assert_string_equal(qidl_stream_info_get_producer_version(info), "1");
+    assert_int_equal(qidl_stream_info_get_format_major(info), 1);
+    assert_int_equal(qidl_stream_info_get_format_minor(info), 0);
+    assert_false(qidl_stream_info_get_compressed(info));
+    pic = qidl_node_get_child(qidl_tree_get_root(tree), "pic");
+    assert_non_null(pic);
+    assert_true(qidl_node_is_device(pic));
+    assert_string_equal(qidl_node_get_type_name(pic), "i8259");
+    assert_string_equal(qidl_node_get_instance_path(pic), "/machine/pic");
+    assert_int_equal(qidl_node_get_version(pic), 1);
+    assert_int_equal(qidl_node_get_kind(qidl_node_find(pic, "irr")),
+                     QIDL_KIND_UINT8);
+    assert_int_equal(qidl_node_get_uint(qidl_node_find(pic, "regs[1]")), 2);
+    assert_int_equal(qidl_node_get_kind(qidl_node_find(pic, "regs[1]")),
+                     QIDL_KIND_UINT16);
+}
+
+/* ---- round trips ---- */
+
+static QidlNode *add(QidlNode *parent, QidlNode *child)
+{
+    assert_true(qidl_node_append(parent, child, NULL));
+    return child;
+}
+
+/*
+ * A tree with every scalar kind at its extremes, strings, bytes, and every
+ * list shape: packed per kind, tagged (mixed kinds), empty, nested,
+ * of structs, of strings.
+ */
+static QidlTree *every_shape_tree(void)
+{
+    QidlTree *t = qidl_tree_new();
+    QidlNode *dev = qidl_node_new_struct(t, "all");
+    QidlNode *l, *s, *inner;
+    static const QidlKind uk[] = { QIDL_KIND_UINT8, QIDL_KIND_UINT16,
+                                   QIDL_KIND_UINT32, QIDL_KIND_UINT64 };
+    static const guint64 umax[] = { G_MAXUINT8, G_MAXUINT16, G_MAXUINT32,
+                                    G_MAXUINT64 };
+    static const QidlKind ik[] = { QIDL_KIND_INT8, QIDL_KIND_INT16,
+                                   QIDL_KIND_INT32, QIDL_KIND_INT64 };
+    static const gint64 imin[] = { G_MININT8, G_MININT16, G_MININT32,
+                                   G_MININT64 };
+    static const gint64 imax[] = { G_MAXINT8, G_MAXINT16, G_MAXINT32,
+                                   G_MAXINT64 };
+    static const guint8 blob[] = { 0, 0xff, 0x10 };
+
+    qidl_node_set_device(dev, "every-shape", "/machine/all", 7);
+    add(qidl_tree_get_root(t), dev);
+    add(dev, qidl_node_new_bool(t, "t", TRUE));
+    add(dev, qidl_node_new_bool(t, "f", FALSE));
+    for (guint i = 0; i < 4; i++) {
+        g_autofree char *a = g_strdup_printf("%s_min",
+                                             qidl_kind_name(uk[i]));
+        g_autofree char *b = g_strdup_printf("%s_max",
+                                             qidl_kind_name(uk[i]));
+        g_autofree char *c = g_strdup_printf("%s_min",
+                                             qidl_kind_name(ik[i]));
+        g_autofree char *d = g_strdup_printf("%s_max",
+                                             qidl_kind_name(ik[i]));
+        g_autofree char *e = g_strdup_printf("%s_packed",
+                                             qidl_kind_name(uk[i]));
+        g_autofree char *f = g_strdup_printf("%s_packed",
+                                             qidl_kind_name(ik[i]));
+
+        add(dev, qidl_node_new_uint(t, a, uk[i], 0));
+        add(dev, qidl_node_new_uint(t, b, uk[i], umax[i]));
+        add(dev, qidl_node_new_int(t, c, ik[i], imin[i]));
+        add(dev, qidl_node_new_int(t, d, ik[i], imax[i]));
+        l = add(dev, qidl_node_new_list(t, e));
+        add(l, qidl_node_new_uint(t, NULL, uk[i], umax[i]));
+        add(l, qidl_node_new_uint(t, NULL, uk[i], 1));
+        l = add(dev, qidl_node_new_list(t, f));
+        add(l, qidl_node_new_int(t, NULL, ik[i], imin[i]));
+        add(l, qidl_node_new_int(t, NULL, ik[i], -1));
+    }
+    add(dev, qidl_node_new_float(t, "float", QIDL_KIND_FLOAT, -1.5));
+    add(dev, qidl_node_new_float(t, "double", QIDL_KIND_DOUBLE, 1e300));
+    add(dev, qidl_node_new_float(t, "neg_zero", QIDL_KIND_DOUBLE, -0.0));
+    add(dev, qidl_node_new_float(t, "inf", QIDL_KIND_DOUBLE, INFINITY));
+    l = add(dev, qidl_node_new_list(t, "floats"));
+    add(l, qidl_node_new_float(t, NULL, QIDL_KIND_FLOAT, 0.25));
+    l = add(dev, qidl_node_new_list(t, "doubles"));
+    add(l, qidl_node_new_float(t, NULL, QIDL_KIND_DOUBLE, -2.5));
+    add(l, qidl_node_new_float(t, NULL, QIDL_KIND_DOUBLE, 3.0));
+    l = add(dev, qidl_node_new_list(t, "bools"));
+    add(l, qidl_node_new_bool(t, NULL, TRUE));
+    add(l, qidl_node_new_bool(t, NULL, FALSE));
+    add(dev, qidl_node_new_string(t, "empty", ""));
+    add(dev, qidl_node_new_string(t, "utf8", "h\xc3\xa9llo \xe2\x82\xac"));
+    add(dev, qidl_node_new_bytes(t, "no_bytes", NULL, 0));
+    add(dev, qidl_node_new_bytes(t, "blob", blob, sizeof(blob)));
+    add(dev, qidl_node_new_list(t, "empty_list"));
+    l = add(dev, qidl_node_new_list(t, "mixed"));
+    add(l, qidl_node_new_uint(t, NULL, QIDL_KIND_UINT8, 1));
+    add(l, qidl_node_new_uint(t, NULL, QIDL_KIND_UINT16, 2));
+    l = add(dev, qidl_node_new_list(t, "strings"));
+    add(l, qidl_node_new_string(t, NULL, "a"));
+    add(l, qidl_node_new_string(t, NULL, "b"));
+    l = add(dev, qidl_node_new_list(t, "matrix"));
+    for (guint i = 0; i < 2; i++) {
+        QidlNode *row = add(l, qidl_node_new_list(t, NULL));
+
+        add(row, qidl_node_new_uint(t, NULL, QIDL_KIND_UINT16, i));
+        add(row, qidl_node_new_uint(t, NULL, QIDL_KIND_UINT16, i + 1));
+    }
+    l = add(dev, qidl_node_new_list(t, "regs"));
+    for (guint i = 0; i < 2; i++) {
+        s = add(l, qidl_node_new_struct(t, NULL));
+        add(s, qidl_node_new_uint(t, "lo", QIDL_KIND_UINT16, i));
+        inner = add(s, qidl_node_new_struct(t, "inner"));
+        add(inner, qidl_node_new_list(t, "nothing"));
+    }
+    add(dev, qidl_node_new_struct(t, "empty_struct"));
+
+    /* A second device, to share names across records. */
+    s = qidl_node_new_struct(t, "second");
+    qidl_node_set_device(s, "every-shape", "/machine/second", 1);
+    add(qidl_tree_get_root(t), s);
+    add(s, qidl_node_new_uint(t, "u8_max", QIDL_KIND_UINT8, 1));
+    add(s, qidl_node_new_uint(t, "new_name", QIDL_KIND_UINT8, 2));
+    return t;
+}
+
+static void test_stream__every_shape_roundtrip(void **state)
+{
+    g_autoptr(QidlTree) tree = every_shape_tree();
+    g_autoptr(QidlTree) back = NULL;
+    g_autoptr(QidlTree) from_json = NULL;
+    g_autoptr(GByteArray) s = g_byte_array_new();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) json = NULL;
+
+    assert_true(qidl_stream_write_tree(tree, NULL, 0, s, &error));
+    assert_null(error);
+    back = qidl_stream_read_tree(s->data, s->len, NULL, &error);
+    assert_null(error);
+    assert_true(qidl_node_equal(qidl_tree_get_root(tree),
+                                qidl_tree_get_root(back)));
+
+    json = qidl_stream_to_json(s->data, s->len, &error);
+    assert_null(error);
+    from_json = qidl_stream_json_to_tree(json, NULL, &error);
+    assert_null(error);
+    assert_true(qidl_node_equal(qidl_tree_get_root(tree),
+                                qidl_tree_get_root(from_json)));
+
+    assert_tree_identical(s);
+    assert_json_identical(s);
+}
+
+/* Every scalar kind at min and max through the writer and direct reader. */
+typedef struct {
+    bool b;
+    gint8 i8;
+    guint8 u8;
+    gint16 i16;
+    guint16 u16;
+    gint32 i32;
+    guint32 u32;
+    gint64 i64;
+    guint64 u64;
+    float f;
+    double d;
+} Scalars;
+
+static gboolean visit_scalars(QidlVisitor *v, const char *name, Scalars *o,
+                              GError **error)
+{
+    return qidl_visit_start_struct(v, name, error) &&
+           qidl_visit_bool(v, "b", &o->b, error) &&
+           qidl_visit_int8(v, "i8", &o->i8, error) &&
+           qidl_visit_uint8(v, "u8", &o->u8, error) &&
+           qidl_visit_int16(v, "i16", &o->i16, error) &&
+           qidl_visit_uint16(v, "u16", &o->u16, error) &&
+           qidl_visit_int32(v, "i32", &o->i32, error) &&
+           qidl_visit_uint32(v, "u32", &o->u32, error) &&
+           qidl_visit_int64(v, "i64", &o->i64, error) &&
+           qidl_visit_uint64(v, "u64", &o->u64, error) &&
+           qidl_visit_float(v, "f", &o->f, error) &&
+           qidl_visit_double(v, "d", &o->d, error) &&
+           qidl_visit_end_struct(v, error);
+}
+
+static void test_stream__scalars_min_max_direct(void **state)
+{
+    const Scalars cases[] = {
+        { false, G_MININT8, 0, G_MININT16, 0, G_MININT32, 0, G_MININT64, 0,
+          -G_MAXFLOAT, -G_MAXDOUBLE },
+        { true, G_MAXINT8, G_MAXUINT8, G_MAXINT16, G_MAXUINT16, G_MAXINT32,
+          G_MAXUINT32, G_MAXINT64, G_MAXUINT64, G_MAXFLOAT, G_MAXDOUBLE },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GByteArray) out = g_byte_array_new();
+        g_autoptr(QidlStreamWriter) w =
+            qidl_stream_writer_new(out, "t", "1", 0);
+        g_autoptr(QidlStreamReader) r = NULL;
+        g_autoptr(QidlVisitor) in = NULL;
+        g_autoptr(GError) error = NULL;
+        const QidlStreamDevice *dev;
+        Scalars copy = cases[i], loaded = { 0 };
+
+        assert_true(visit_scalars(qidl_stream_writer_begin_device(
+                                      w, "s", "/s", 0), "s", &copy, &error));
+        assert_true(qidl_stream_writer_end_device(w, &error));
+        assert_true(qidl_stream_writer_finish(w, &error));
+
+        r = qidl_stream_reader_new(out->data, out->len, &error);
+        assert_non_null(r);
+        assert_true(qidl_stream_reader_next(r, &dev, &error));
+        assert_non_null(dev);
+        in = qidl_stream_reader_device_visitor(r, 0);
+        assert_true(visit_scalars(in, "s", &loaded, &error));
+        assert_true(qidl_visitor_complete(in, &error));
+        assert_null(error);
+        assert_true(loaded.b == cases[i].b && loaded.i8 == cases[i].i8 &&
+                    loaded.u8 == cases[i].u8 && loaded.i16 == cases[i].i16 &&
+                    loaded.u16 == cases[i].u16 &&
+                    loaded.i32 == cases[i].i32 &&
+                    loaded.u32 == cases[i].u32 &&
+                    loaded.i64 == cases[i].i64 &&
+                    loaded.u64 == cases[i].u64);
+        assert_memory_equal(&loaded.f, &cases[i].f, sizeof(float));
+        assert_memory_equal(&loaded.d, &cases[i].d, sizeof(double));
+        assert_true(qidl_stream_reader_next(r, &dev, &error));
+        assert_null(dev);
+
+        assert_tree_identical(out);
+        assert_json_identical(out);
+    }
+}
+
+static void test_stream__sample_direct(void **state)
+{
+    g_autoptr(GByteArray) s = write_samples(0);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlStreamReader) r = qidl_stream_reader_new(s->data, s->len,
+                                                           &error);
+    const QidlStreamDevice *dev;
+    Sample expect, got;
+
+    assert_non_null(r);
+    /* Records, metadata included, are read by _next(). */
+    assert_null(qidl_stream_info_get_metadata(qidl_stream_reader_get_info(r),
+                                              "host"));
+    sample_init(&expect);
+    for (guint i = 0; i < 2; i++) {
+        g_autoptr(QidlVisitor) in = NULL;
+
+        assert_true(qidl_stream_reader_next(r, &dev, &error));
+        assert_non_null(dev);
+        assert_string_equal(dev->type_name, "sample");
+        assert_int_equal(dev->version, 2);
+        assert_string_equal(dev->name, i ? "sample1" : "sample0");
+        assert_string_equal(dev->instance_path,
+                            i ? "/machine/sample1" : "/machine/sample0");
+        memset(&got, 0, sizeof(got));
+        in = qidl_stream_reader_device_visitor(r, 0);
+        assert_true(sample_visit(in, "whatever", &got, &error));
+        assert_true(qidl_visitor_complete(in, &error));
+        assert_null(error);
+        if (i == 1) {
+            expect.has_extra = false;
+            expect.thr = 9;
+            expect.fifo_len = 0;
+        }
+        assert_true(sample_equal(&expect, &got));
+        sample_clear(&got);
+    }
+    /* Metadata came first, so the reader has it by now. */
+    assert_string_equal(qidl_stream_info_get_metadata(
+                            qidl_stream_reader_get_info(r), "host"),
+                        "a.example");
+    assert_true(qidl_stream_reader_next(r, &dev, &error));
+    assert_null(dev);
+    sample_clear(&expect);
+}
+
+static void test_stream__sample_tree(void **state)
+{
+    g_autoptr(GByteArray) s = write_samples(0);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlStreamInfo) info = NULL;
+    g_autoptr(QidlTree) tree = qidl_stream_read_tree(s->data, s->len, &info,
+                                                     &error);
+    g_autoptr(QidlVisitor) in = NULL;
+    g_autofree const char **keys = NULL;
+    QidlNode *dev;
+    Sample expect, got = { 0 };
+
+    assert_null(error);
+    keys = qidl_stream_info_get_metadata_keys(info);
+    assert_string_equal(keys[0], "host");
+    assert_string_equal(keys[1], "machine");
+    assert_null(keys[2]);
+    assert_string_equal(qidl_stream_info_get_producer(info), "qidl-test");
+    dev = qidl_node_get_child(qidl_tree_get_root(tree), "sample0");
+    assert_non_null(dev);
+    assert_string_equal(qidl_node_get_instance_path(dev), "/machine/sample0");
+    in = qidl_tree_input_visitor_new(dev, 0);
+    assert_true(sample_visit(in, "sample0", &got, &error));
+    assert_true(qidl_visitor_complete(in, &error));
+    assert_null(error);
+    sample_init(&expect);
+    assert_true(sample_equal(&expect, &got));
+    sample_clear(&expect);
+    sample_clear(&got);
+
+    assert_tree_identical(s);
+}
+
+static void test_stream__compressed_roundtrip(void **state)
+{
+    g_autoptr(GByteArray) plain = write_samples(0);
+    g_autoptr(GByteArray) z = write_samples(QIDL_STREAM_WRITE_ZSTD);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlStreamInfo) info = NULL;
+    g_autoptr(QidlTree) a = qidl_stream_read_tree(plain->data, plain->len,
+                                                  NULL, &error);
+    g_autoptr(QidlTree) b = qidl_stream_read_tree(z->data, z->len, &info,
+                                                  &error);
+    g_autoptr(QidlStreamReader) r = NULL;
+    const QidlStreamDevice *dev;
+
+    assert_null(error);
+    assert_memory_equal(z->data, "\x89QIDZ\r\n\x1a", 8);
+    assert_true(qidl_stream_info_get_compressed(info));
+    assert_true(qidl_node_equal(qidl_tree_get_root(a),
+                                qidl_tree_get_root(b)));
+    /* The direct reader detects it too; offsets are of the plain bytes. */
+    r = qidl_stream_reader_new(z->data, z->len, &error);
+    assert_non_null(r);
+    assert_true(qidl_stream_reader_next(r, &dev, &error));
+    assert_non_null(dev);
+    assert_true(qidl_stream_reader_next(r, &dev, &error));
+    assert_true(qidl_stream_reader_next(r, &dev, &error));
+    assert_null(dev);
+
+    assert_tree_identical(z);
+    assert_json_identical(z);
+}
+
+static void test_stream__json_byte_identical(void **state)
+{
+    g_autoptr(GByteArray) s = write_samples(0);
+    g_autoptr(GByteArray) p = write_pic(0);
+
+    assert_json_identical(s);
+    assert_json_identical(p);
+}
+
+static void test_stream__json_form(void **state)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) json = qidl_stream_to_json(golden, sizeof(golden),
+                                                   &error);
+    g_autofree char *text = qidl_json_to_string(json, FALSE);
+
+    assert_null(error);
+    assert_non_null(strstr(text, "\"format\":\"1.0\""));
+    assert_non_null(strstr(text, "\"compression\":\"none\""));
+    assert_non_null(strstr(text, "\"kind\":\"device\",\"name\":\"pic\""));
+    assert_non_null(strstr(text, "\"path\":\"/machine/pic\""));
+}
+
+/* ---- corruption ---- */
+
+static void test_stream__every_bit_flip_fail(void **state)
+{
+    g_autoptr(GByteArray) a = golden_copy();
+    g_autoptr(GByteArray) b = write_samples(0);
+    GByteArray *streams[] = { a, b };
+
+    for (guint k = 0; k < G_N_ELEMENTS(streams); k++) {
+        GByteArray *s = streams[k];
+
+        for (gsize i = 0; i < s->len; i++) {
+            for (int bit = 0; bit < 8; bit++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(QidlTree) tree = NULL;
+
+                s->data[i] ^= 1u << bit;
+                tree = qidl_stream_read_tree(s->data, s->len, NULL, &error);
+                s->data[i] ^= 1u << bit;
+                if (tree) {
+                    fail_msg("flip of bit %d at byte %" G_GSIZE_FORMAT
+                             " of stream %u not detected", bit, i, k);
+                }
+                assert_non_null(error);
+                assert_true(error->domain == QIDL_ERROR);
+            }
+        }
+    }
+}
+
+static void test_stream__truncated_everywhere_fail(void **state)
+{
+    g_autoptr(GByteArray) s = write_samples(0);
+    g_autoptr(GByteArray) z = write_samples(QIDL_STREAM_WRITE_ZSTD);
+
+    for (gsize len = 0; len < s->len; len++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(QidlTree) tree = qidl_stream_read_tree(s->data, len, NULL,
+                                                         &error);
+
+        assert_null(tree);
+        assert_error(error, QIDL_ERROR_TRUNCATED);
+    }
+    for (gsize len = 0; len < z->len; len++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(QidlTree) tree = qidl_stream_read_tree(z->data, len, NULL,
+                                                         &error);
+
+        assert_null(tree);
+        assert_error(error, QIDL_ERROR_TRUNCATED);
+    }
+}
+
+static void test_stream__truncated_message_fail(void **state)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlTree) tree = NULL;
+
+    tree = qidl_stream_read_tree(golden, 50, NULL, &error);
+    assert_error(error, QIDL_ERROR_TRUNCATED);
+    assert_message(error, "record 0 at byte offset 26: truncated at byte "
+                          "offset 50: the record needs 72 bytes");
+    g_clear_error(&error);
+    tree = qidl_stream_read_tree(golden, 98, NULL, &error);
+    assert_error(error, QIDL_ERROR_TRUNCATED);
+    assert_message(error, "truncated at byte offset 98: the stream ends "
+                          "without an end record");
+}
+
+/* A device record whose state ends early, with every checksum valid. */
+static void test_stream__truncated_state_fail(void **state)
+{
+    g_autoptr(GByteArray) s = golden_copy();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlTree) tree = NULL;
+    g_autoptr(QidlStreamReader) r = NULL;
+    g_autoptr(QidlVisitor) in = NULL;
+    const QidlStreamDevice *dev;
+    Pic pic = { 0 };
+
+    /* Drop the last byte of regs[1] (offset 93) and shrink the record. */
+    g_byte_array_remove_index(s, 93);
+    put32(s->data + 27, 62);
+    fix_checksums(s);
+
+    tree = qidl_stream_read_tree(s->data, s->len, NULL, &error);
+    assert_error(error, QIDL_ERROR_TRUNCATED);
+    assert_message(error, "device /machine/pic (i8259): pic.regs: "
+                          "truncated: 2 elements at byte offset 85 do not "
+                          "fit in the 3 bytes left in the record");
+    g_clear_error(&error);
+
+    r = qidl_stream_reader_new(s->data, s->len, &error);
+    assert_true(qidl_stream_reader_next(r, &dev, &error));
+    in = qidl_stream_reader_device_visitor(r, 0);
+    assert_false(visit_pic(in, "pic", &pic, &error));
+    assert_error(error, QIDL_ERROR_TRUNCATED);
+    assert_message(error, "device /machine/pic (i8259): pic.regs: "
+                          "truncated: 2 elements at byte offset 85 do not "
+                          "fit in the 3 bytes left in the record");
+}
+
+static void test_stream__bad_checksum_fail(void **state)
+{
+    g_autoptr(GByteArray) s = golden_copy();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlTree) tree = NULL;
+
+    s->data[81] ^= 0x01;   /* irr's value */
+    tree = qidl_stream_read_tree(s->data, s->len, NULL, &error);
+    assert_error(error, QIDL_ERROR_INVALID);
+    assert_true(g_str_has_prefix(error->message, "record 0 at byte offset "
+                                 "26: bad checksum at byte offset 94"));
+}
+
+static void test_stream__bad_magic_fail(void **state)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlTree) tree = NULL;
+    static const guint8 not_qidl[] = "QEVM\0\0\0\3 qemu";
+
+    tree = qidl_stream_read_tree(not_qidl, sizeof(not_qidl), NULL, &error);
+    assert_error(error, QIDL_ERROR_INVALID);
+    assert_message(error, "header: bad magic at byte offset 0: not a QIDL "
+                          "stream");
+}
+
+static void test_stream__bad_version_fail(void **state)
+{
+    g_autoptr(GByteArray) s = golden_copy();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlTree) tree = NULL;
+
+    s->data[8] = 2;
+    fix_checksums(s);
+    tree = qidl_stream_read_tree(s->data, s->len, NULL, &error);
+    assert_error(error, QIDL_ERROR_VERSION);
+    assert_message(error, "header: format 2.0 at byte offset 8 is not "
+                          "supported (this reader reads 1.x)");
+
+    /* A newer minor is read; its optional flags are kept. */
+    g_clear_error(&error);
+    g_clear_pointer(&tree, qidl_tree_free);
+    s->data[8] = 1;
+    s->data[10] = 7;
+    s->data[14] = 0x01;   /* flag bit 16: optional */
+    fix_checksums(s);
+    assert_tree_identical(s);
+    assert_json_identical(s);
+
+    /* An unknown mandatory flag is not. */
+    s->data[12] = 0x01;
+    fix_checksums(s);
+    tree = qidl_stream_read_tree(s->data, s->len, NULL, &error);
+    assert_error(error, QIDL_ERROR_VERSION);
+}
+
+static void test_stream__trailing_bytes_fail(void **state)
+{
+    g_autoptr(GByteArray) s = golden_copy();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlTree) tree = NULL;
+
+    g_byte_array_append(s, (const guint8 *)"x", 1);
+    tree = qidl_stream_read_tree(s->data, s->len, NULL, &error);
+    assert_error(error, QIDL_ERROR_UNKNOWN_FIELD);
+    assert_message(error, "record 1 at byte offset 98: 1 bytes after the "
+                          "end record at byte offset 115");
+}
+
+static void test_stream__unknown_mandatory_record_fail(void **state)
+{
+    g_autoptr(GByteArray) s = golden_copy();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlTree) tree = NULL;
+    g_autoptr(QidlStreamReader) r = NULL;
+    const QidlStreamDevice *dev;
+
+    insert_record(s, end_offset(s), 0x05, (const guint8 *)"abc", 3);
+    tree = qidl_stream_read_tree(s->data, s->len, NULL, &error);
+    assert_error(error, QIDL_ERROR_VERSION);
+    assert_message(error, "record 1 at byte offset 98: unknown mandatory "
+                          "record kind 0x05 (this reader reads format 1.0)");
+    g_clear_error(&error);
+
+    r = qidl_stream_reader_new(s->data, s->len, &error);
+    assert_true(qidl_stream_reader_next(r, &dev, &error));
+    assert_false(qidl_stream_reader_next(r, &dev, &error));
+    assert_error(error, QIDL_ERROR_VERSION);
+}
+
+static void test_stream__unknown_optional_record_preserved(void **state)
+{
+    g_autoptr(GByteArray) s = golden_copy();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlStreamInfo) info = NULL;
+    g_autoptr(QidlTree) tree = NULL;
+    g_autoptr(QidlStreamReader) r = NULL;
+    const QidlStreamDevice *dev;
+    const guint8 *body;
+    const char *after;
+    guint8 kind;
+    gsize len;
+
+    /* One before the device, two after it. */
+    insert_record(s, end_offset(s), 0x85, (const guint8 *)"late", 4);
+    insert_record(s, end_offset(s), 0xfe, NULL, 0);
+    insert_record(s, 26, 0x90, (const guint8 *)"\x00\x01", 2);
+
+    tree = qidl_stream_read_tree(s->data, s->len, &info, &error);
+    assert_null(error);
+    assert_non_null(qidl_node_get_child(qidl_tree_get_root(tree), "pic"));
+    assert_int_equal(qidl_stream_info_get_n_records(info), 3);
+    body = qidl_stream_info_get_record(info, 0, &kind, &after, &len);
+    assert_int_equal(kind, 0x90);
+    assert_null(after);
+    assert_int_equal(len, 2);
+    assert_memory_equal(body, "\x00\x01", 2);
+    body = qidl_stream_info_get_record(info, 1, &kind, &after, &len);
+    assert_int_equal(kind, 0x85);
+    assert_string_equal(after, "/machine/pic");
+    assert_memory_equal(body, "late", 4);
+    qidl_stream_info_get_record(info, 2, &kind, &after, &len);
+    assert_int_equal(kind, 0xfe);
+    assert_int_equal(len, 0);
+
+    /* Skipped by the direct reader. */
+    r = qidl_stream_reader_new(s->data, s->len, &error);
+    assert_true(qidl_stream_reader_next(r, &dev, &error));
+    assert_non_null(dev);
+    assert_true(qidl_stream_reader_next(r, &dev, &error));
+    assert_null(dev);
+    assert_null(error);
+
+    /* Preserved, in place, by every rewrite. */
+    assert_tree_identical(s);
+    assert_json_identical(s);
+}
+
+/* An edit a filter might make: the anchor device is gone. */
+static void test_stream__preserved_record_outlives_device(void **state)
+{
+    g_autoptr(GByteArray) s = golden_copy();
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlStreamInfo) info = NULL;
+    g_autoptr(QidlTree) tree = NULL;
+    g_autoptr(QidlTree) back = NULL;
+    g_autoptr(QidlStreamInfo) info2 = NULL;
+
+    insert_record(s, end_offset(s), 0x85, (const guint8 *)"x", 1);
+    tree = qidl_stream_read_tree(s->data, s->len, &info, &error);
+    qidl_node_set_instance_path(qidl_node_get_child(
+                                    qidl_tree_get_root(tree), "pic"),
+                                "/machine/pic2");
+    assert_true(qidl_stream_write_tree(tree, info, 0, out, &error));
+    back = qidl_stream_read_tree(out->data, out->len, &info2, &error);
+    assert_null(error);
+    assert_int_equal(qidl_stream_info_get_n_records(info2), 1);
+}
+
+static void test_stream__reserved_record_kind_fail(void **state)
+{
+    g_autoptr(GByteArray) s = golden_copy();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlTree) tree = NULL;
+
+    insert_record(s, end_offset(s), 0x80, NULL, 0);
+    tree = qidl_stream_read_tree(s->data, s->len, NULL, &error);
+    assert_error(error, QIDL_ERROR_INVALID);
+}
+
+static void test_stream__end_record_count_fail(void **state)
+{
+    g_autoptr(GByteArray) s = golden_copy();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlTree) tree = NULL;
+
+    /* Drop the device record, leave the end record as it was. */
+    g_byte_array_remove_range(s, 26, 72);
+    tree = qidl_stream_read_tree(s->data, s->len, NULL, &error);
+    assert_error(error, QIDL_ERROR_INVALID);
+    assert_message(error, "record 0 at byte offset 26: end record counts 1 "
+                          "records, the stream holds 0");
+}
+
+/* ---- canonical form ---- */
+
+static void test_stream__unpacked_uniform_list_fail(void **state)
+{
+    g_autoptr(GByteArray) s = golden_copy();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlTree) tree = NULL;
+    static const guint8 tagged[] = { 0x00, 0x02, 0x00, 0x00, 0x00,
+                                     0x05, 0x01, 0x00, 0x05, 0x02, 0x00 };
+
+    /* regs as tagged elements: the same values, not canonical. */
+    g_byte_array_remove_range(s, 85, 9);
+    insert_bytes(s, 85, tagged, sizeof(tagged));
+    put32(s->data + 27, 63 + 2);
+    fix_checksums(s);
+    tree = qidl_stream_read_tree(s->data, s->len, NULL, &error);
+    assert_error(error, QIDL_ERROR_INVALID);
+    assert_message(error, "device /machine/pic (i8259): pic.regs: list of 2 "
+                          "uint16 values is not packed (not canonical)");
+}
+
+static void test_stream__names_out_of_order_fail(void **state)
+{
+    g_autoptr(GByteArray) s = golden_copy();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlTree) tree = NULL;
+
+    /* Define "irr" after "regs": swap the two definitions, fix indices. */
+    memcpy(s->data + 62, "\x04regs\x03irr", 9);
+    s->data[78] = 0x02;   /* irr -> index 2 */
+    s->data[82] = 0x01;   /* regs -> index 1 */
+    fix_checksums(s);
+    tree = qidl_stream_read_tree(s->data, s->len, NULL, &error);
+    assert_error(error, QIDL_ERROR_INVALID);
+    assert_message(error, "device /machine/pic (i8259): pic: name index 2 "
+                          "at byte offset 78 is used before name index 1 "
+                          "(names are defined in order of first use)");
+}
+
+static void test_stream__duplicate_device_fail(void **state)
+{
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(out, "t", "1", 0);
+    g_autoptr(GError) error = NULL;
+    Pic pic = { 0 };
+
+    visit_pic(qidl_stream_writer_begin_device(w, "i8259", "/p", 1), "a",
+              &pic, NULL);
+    assert_true(qidl_stream_writer_end_device(w, &error));
+    visit_pic(qidl_stream_writer_begin_device(w, "i8259", "/p", 1), "b",
+              &pic, NULL);
+    assert_false(qidl_stream_writer_end_device(w, &error));
+    assert_error(error, QIDL_ERROR_INVALID);
+    assert_message(error, "device /p (i8259): instance path already "
+                          "written");
+    g_clear_error(&error);
+    assert_false(qidl_stream_writer_finish(w, &error));
+    assert_error(error, QIDL_ERROR_INVALID);
+    assert_int_equal(out->len, 0);
+}
+
+/* ---- the direct path ---- */
+
+static void open_golden(QidlStreamReader **r, QidlVisitor **in,
+                        QidlTreeInputFlags flags, const GByteArray *s)
+{
+    const QidlStreamDevice *dev;
+
+    *r = qidl_stream_reader_new(s->data, s->len, NULL);
+    assert_non_null(*r);
+    assert_true(qidl_stream_reader_next(*r, &dev, NULL));
+    assert_non_null(dev);
+    *in = qidl_stream_reader_device_visitor(*r, flags);
+}
+
+static void test_stream__direct_width_mismatch_fail(void **state)
+{
+    g_autoptr(GByteArray) s = golden_copy();
+    g_autoptr(QidlStreamReader) r = NULL;
+    g_autoptr(QidlVisitor) in = NULL;
+    g_autoptr(GError) error = NULL;
+    Pic pic = { 0 };
+
+    open_golden(&r, &in, 0, s);
+    assert_false(visit_pic_wide(in, "pic", &pic, &error));
+    assert_error(error, QIDL_ERROR_TYPE_MISMATCH);
+    assert_message(error, "device /machine/pic (i8259): pic.irr: expected "
+                          "uint16, found uint8 at byte offset 80");
+}
+
+static gboolean visit_regs_as(QidlVisitor *v, QidlKind kind, GError **error)
+{
+    guint8 irr;
+    guint32 n = 2;
+    guint64 x = 0;
+
+    return qidl_visit_start_struct(v, "pic", error) &&
+           qidl_visit_uint8(v, "irr", &irr, error) &&
+           qidl_visit_start_list(v, "regs", QIDL_LIST_FIXED, &n, 2, error) &&
+           qidl_visit_next_list(v, error) &&
+           (kind == QIDL_KIND_STRUCT
+                ? qidl_visit_start_struct(v, NULL, error)
+                : qidl_visit_scalar(v, NULL, kind, &x, error));
+}
+
+static void test_stream__direct_kind_mismatch_fail(void **state)
+{
+    g_autoptr(GByteArray) s = golden_copy();
+    g_autoptr(QidlStreamReader) r = NULL;
+    g_autoptr(QidlVisitor) in = NULL;
+    g_autoptr(QidlStreamReader) r2 = NULL;
+    g_autoptr(QidlVisitor) in2 = NULL;
+    g_autoptr(GError) error = NULL;
+
+    open_golden(&r, &in, 0, s);
+    assert_false(visit_regs_as(in, QIDL_KIND_INT16, &error));
+    assert_error(error, QIDL_ERROR_TYPE_MISMATCH);
+    assert_message(error, "device /machine/pic (i8259): pic.regs[0]: "
+                          "expected int16, found uint16 at byte offset 90");
+    g_clear_error(&error);
+
+    open_golden(&r2, &in2, 0, s);
+    assert_false(visit_regs_as(in2, QIDL_KIND_STRUCT, &error));
+    assert_error(error, QIDL_ERROR_TYPE_MISMATCH);
+    assert_message(error, "device /machine/pic (i8259): pic.regs[0]: "
+                          "expected struct, found uint16 at byte offset 90");
+}
+
+static void test_stream__direct_length_mismatch_fail(void **state)
+{
+    g_autoptr(GByteArray) s = golden_copy();
+    g_autoptr(QidlStreamReader) r = NULL;
+    g_autoptr(QidlVisitor) in = NULL;
+    g_autoptr(GError) error = NULL;
+    guint8 irr;
+    guint32 n = 3;
+
+    open_golden(&r, &in, 0, s);
+    assert_true(qidl_visit_start_struct(in, "pic", &error));
+    assert_true(qidl_visit_uint8(in, "irr", &irr, &error));
+    assert_false(qidl_visit_start_list(in, "regs", QIDL_LIST_FIXED, &n, 2,
+                                       &error));
+    assert_error(error, QIDL_ERROR_LENGTH_MISMATCH);
+    assert_message(error, "device /machine/pic (i8259): pic.regs: expected 3 "
+                          "elements, found 2 at byte offset 85");
+}
+
+/* Fields in another order than written: the tree path copes. */
+static gboolean visit_pic_reversed(QidlVisitor *v, const char *name,
+                                   Pic *obj, GError **error)
+{
+    guint32 n = 2;
+
+    if (!qidl_visit_start_struct(v, name, error) ||
+        !qidl_visit_start_list(v, "regs", QIDL_LIST_FIXED, &n, 2, error)) {
+        return FALSE;
+    }
+    for (guint32 i = 0; i < n; i++) {
+        if (!qidl_visit_next_list(v, error) ||
+            !qidl_visit_uint16(v, NULL, &obj->regs[i], error)) {
+            return FALSE;
+        }
+    }
+    return qidl_visit_end_list(v, error) &&
+           qidl_visit_uint8(v, "irr", &obj->irr, error) &&
+           qidl_visit_end_struct(v, error);
+}
+
+static void test_stream__direct_field_order_fail(void **state)
+{
+    g_autoptr(GByteArray) s = golden_copy();
+    g_autoptr(QidlStreamReader) r = NULL;
+    g_autoptr(QidlVisitor) in = NULL;
+    g_autoptr(QidlVisitor) tin = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlTree) tree = NULL;
+    Pic pic = { 0 };
+
+    open_golden(&r, &in, 0, s);
+    assert_false(visit_pic_reversed(in, "pic", &pic, &error));
+    assert_error(error, QIDL_ERROR_MISSING_FIELD);
+    assert_message(error, "device /machine/pic (i8259): pic.regs: not next "
+                          "in the stream: found field irr at byte offset 78 "
+                          "(the direct reader takes fields in visit order)");
+    g_clear_error(&error);
+
+    tree = qidl_stream_read_tree(s->data, s->len, NULL, &error);
+    tin = qidl_tree_input_visitor_new(
+        qidl_node_get_child(qidl_tree_get_root(tree), "pic"), 0);
+    assert_true(visit_pic_reversed(tin, "pic", &pic, &error));
+    assert_null(error);
+    assert_int_equal(pic.irr, 0x10);
+    assert_int_equal(pic.regs[1], 2);
+}
+
+static gboolean visit_regs_only(QidlVisitor *v, const char *name, Pic *obj,
+                                GError **error)
+{
+    guint32 n = 2;
+
+    if (!qidl_visit_start_struct(v, name, error) ||
+        !qidl_visit_start_list(v, "regs", QIDL_LIST_FIXED, &n, 2, error)) {
+        return FALSE;
+    }
+    for (guint32 i = 0; i < n; i++) {
+        if (!qidl_visit_next_list(v, error) ||
+            !qidl_visit_uint16(v, NULL, &obj->regs[i], error)) {
+            return FALSE;
+        }
+    }
+    return qidl_visit_end_list(v, error) && qidl_visit_end_struct(v, error);
+}
+
+static gboolean visit_irr_only(QidlVisitor *v, const char *name, Pic *obj,
+                               GError **error)
+{
+    return qidl_visit_start_struct(v, name, error) &&
+           qidl_visit_uint8(v, "irr", &obj->irr, error) &&
+           qidl_visit_end_struct(v, error);
+}
+
+static void test_stream__direct_unknown_field_fail(void **state)
+{
+    g_autoptr(GByteArray) s = golden_copy();
+    g_autoptr(QidlStreamReader) r = NULL;
+    g_autoptr(QidlVisitor) in = NULL;
+    g_autoptr(QidlStreamReader) r2 = NULL;
+    g_autoptr(QidlVisitor) in2 = NULL;
+    g_autoptr(GError) error = NULL;
+    Pic pic = { 0 };
+
+    open_golden(&r, &in, 0, s);
+    assert_false(visit_irr_only(in, "pic", &pic, &error));
+    assert_error(error, QIDL_ERROR_UNKNOWN_FIELD);
+    assert_message(error, "device /machine/pic (i8259): pic: unknown field "
+                          "regs at byte offset 82");
+    g_clear_error(&error);
+
+    /* Allowed: the unknown field is skipped, before or after. */
+    open_golden(&r2, &in2, QIDL_TREE_INPUT_ALLOW_UNKNOWN, s);
+    assert_true(visit_regs_only(in2, "pic", &pic, &error));
+    assert_true(qidl_visitor_complete(in2, &error));
+    assert_null(error);
+    assert_int_equal(pic.regs[0], 1);
+}
+
+static void test_stream__direct_optional(void **state)
+{
+    g_autoptr(GByteArray) s = write_samples(0);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlStreamReader) r = qidl_stream_reader_new(s->data, s->len,
+                                                           &error);
+    const QidlStreamDevice *dev;
+    Sample got = { 0 };
+
+    assert_true(qidl_stream_reader_next(r, &dev, &error));
+    assert_true(qidl_stream_reader_next(r, &dev, &error));
+    {
+        g_autoptr(QidlVisitor) in = qidl_stream_reader_device_visitor(r, 0);
+
+        got.thr = 1;
+        got.has_extra = true;
+        assert_true(sample_visit(in, "sample1", &got, &error));
+        assert_null(error);
+        assert_false(got.has_extra);
+        assert_int_equal(got.thr, 9);
+    }
+    sample_clear(&got);
+}
+
+/* ---- the writer ---- */
+
+static gboolean visit_bad_string(QidlVisitor *v, const char *name,
+                                 GError **error)
+{
+    char *bad = (char *)"\xff\xfe";
+
+    return qidl_visit_start_struct(v, name, error) &&
+           qidl_visit_string(v, "label", &bad, error) &&
+           qidl_visit_end_struct(v, error);
+}
+
+static void test_stream__writer_sticky_fail(void **state)
+{
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(out, "t", "1", 0);
+    g_autoptr(GError) error = NULL;
+    Pic pic = { 0 };
+
+    assert_false(visit_bad_string(qidl_stream_writer_begin_device(
+                                      w, "uart", "/machine/uart", 1),
+                                  "uart", &error));
+    assert_error(error, QIDL_ERROR_INVALID);
+    assert_message(error, "device /machine/uart (uart): uart.label: string "
+                          "is not valid UTF-8 (use bytes for binary data)");
+    g_clear_error(&error);
+    assert_false(qidl_stream_writer_end_device(w, NULL));
+    /* Later devices are no-ops; the first error is reported at the end. */
+    assert_true(visit_pic(qidl_stream_writer_begin_device(w, "i8259", "/p",
+                                                          1),
+                          "pic", &pic, &error));
+    assert_false(qidl_stream_writer_end_device(w, NULL));
+    assert_false(qidl_stream_writer_finish(w, &error));
+    assert_error(error, QIDL_ERROR_INVALID);
+    assert_message(error, "device /machine/uart (uart): uart.label: string "
+                          "is not valid UTF-8 (use bytes for binary data)");
+    assert_int_equal(out->len, 0);
+}
+
+static void test_stream__writer_incomplete_visit_fail(void **state)
+{
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(out, "t", "1", 0);
+    g_autoptr(GError) error = NULL;
+    QidlVisitor *v = qidl_stream_writer_begin_device(w, "i8259", "/p", 1);
+
+    assert_true(qidl_visit_start_struct(v, "pic", &error));
+    assert_false(qidl_stream_writer_end_device(w, &error));
+    assert_error(error, QIDL_ERROR_INVALID);
+    assert_message(error, "device /p (i8259): the visit of its state did "
+                          "not complete");
+}
+
+static void test_stream__writer_top_level_scalar_fail(void **state)
+{
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(out, "t", "1", 0);
+    g_autoptr(GError) error = NULL;
+    guint8 x = 1;
+
+    assert_false(qidl_visit_uint8(qidl_stream_writer_begin_device(
+                                      w, "i8259", "/p", 1), "x", &x, &error));
+    assert_error(error, QIDL_ERROR_UNSUPPORTED);
+}
+
+static void test_stream__write_tree_non_device_fail(void **state)
+{
+    g_autoptr(QidlTree) tree = qidl_tree_new();
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    g_autoptr(GError) error = NULL;
+
+    qidl_node_append(qidl_tree_get_root(tree),
+                     qidl_node_new_struct(tree, "loose"), NULL);
+    assert_false(qidl_stream_write_tree(tree, NULL, 0, out, &error));
+    assert_error(error, QIDL_ERROR_UNSUPPORTED);
+    assert_int_equal(out->len, 0);
+}
+
+/* ---- limits ---- */
+
+/* A stream with one device whose state nests @depth structs. */
+static GByteArray *nested_stream(guint depth)
+{
+    g_autoptr(QidlTree) tree = qidl_tree_new();
+    QidlNode *node = qidl_node_new_struct(tree, "d");
+    GByteArray *out = g_byte_array_new();
+
+    qidl_node_set_device(node, "deep", "/deep", 1);
+    qidl_node_append(qidl_tree_get_root(tree), node, NULL);
+    for (guint i = 1; i < depth; i++) {
+        QidlNode *child = qidl_node_new_struct(tree, "n");
+
+        qidl_node_append(node, child, NULL);
+        node = child;
+    }
+    assert_true(qidl_stream_write_tree(tree, NULL, 0, out, NULL));
+    return out;
+}
+
+static void test_stream__depth_at_limit(void **state)
+{
+    g_autoptr(GByteArray) s = nested_stream(QIDL_LIMIT_DEPTH);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlTree) tree = qidl_stream_read_tree(s->data, s->len, NULL,
+                                                     &error);
+
+    assert_null(error);
+    assert_non_null(tree);
+}
+
+static void test_stream__depth_over_limit_fail(void **state)
+{
+    g_autoptr(GByteArray) s = nested_stream(QIDL_LIMIT_DEPTH);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlTree) tree = NULL;
+    /* One more level: the innermost empty struct gets a child struct. */
+    static const guint8 more[] = { 0x01, 0x00, 0x0e, 0x00, 0x00, 0x00,
+                                   0x00 };
+    gsize end = end_offset(s);
+    gsize rec = end - 4 - 4;   /* the innermost field count */
+
+    assert_int_equal(get32(s->data + rec), 0);
+    put32(s->data + rec, 1);
+    insert_bytes(s, rec + 4, more, sizeof(more));
+    /* The device record's length, right after the header. */
+    put32(s->data + header_len(s) + 1,
+          get32(s->data + header_len(s) + 1) + sizeof(more));
+    fix_checksums(s);
+    tree = qidl_stream_read_tree(s->data, s->len, NULL, &error);
+    assert_error(error, QIDL_ERROR_LIMIT);
+}
+
+/* A device with @n fields of distinct names. */
+static gboolean write_many_names(guint n, GByteArray *out, GError **error)
+{
+    g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(out, "t", "1", 0);
+    QidlVisitor *v = qidl_stream_writer_begin_device(w, "many", "/many", 1);
+    guint8 x = 0;
+
+    /* The device's own name is one of the @n. */
+    if (!qidl_visit_start_struct(v, "f0", error)) {
+        return FALSE;
+    }
+    for (guint i = 1; i < n; i++) {
+        char name[16];
+
+        g_snprintf(name, sizeof(name), "f%u", i);
+        if (!qidl_visit_uint8(v, name, &x, error)) {
+            return FALSE;
+        }
+    }
+    return qidl_visit_end_struct(v, error) &&
+           qidl_stream_writer_end_device(w, error) &&
+           qidl_stream_writer_finish(w, error);
+}
+
+static void test_stream__names_at_limit(void **state)
+{
+    g_autoptr(GByteArray) s = g_byte_array_new();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlTree) tree = NULL;
+
+    assert_true(write_many_names(QIDL_LIMIT_STREAM_NAMES, s, &error));
+    assert_null(error);
+    tree = qidl_stream_read_tree(s->data, s->len, NULL, &error);
+    assert_null(error);
+    assert_int_equal(qidl_node_get_n_children(qidl_node_get_child(
+                         qidl_tree_get_root(tree), "f0")),
+                     QIDL_LIMIT_STREAM_NAMES - 1);
+}
+
+static void test_stream__names_over_limit_fail(void **state)
+{
+    g_autoptr(GByteArray) s = g_byte_array_new();
+    g_autoptr(GError) error = NULL;
+
+    assert_false(write_many_names(QIDL_LIMIT_STREAM_NAMES + 1, s, &error));
+    assert_error(error, QIDL_ERROR_LIMIT);
+    assert_message(error, "device /many (many): f0.f65535: more than 65535 "
+                          "distinct field names in one stream");
+    assert_int_equal(s->len, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stream__crc32c_check_value),
+        cmocka_unit_test(test_stream__golden_hex),
+        cmocka_unit_test(test_stream__golden_reads_back),
+        cmocka_unit_test(test_stream__every_shape_roundtrip),
+        cmocka_unit_test(test_stream__scalars_min_max_direct),
+        cmocka_unit_test(test_stream__sample_direct),
+        cmocka_unit_test(test_stream__sample_tree),
+        cmocka_unit_test(test_stream__compressed_roundtrip),
+        cmocka_unit_test(test_stream__json_byte_identical),
+        cmocka_unit_test(test_stream__json_form),
+        cmocka_unit_test(test_stream__every_bit_flip_fail),
+        cmocka_unit_test(test_stream__truncated_everywhere_fail),
+        cmocka_unit_test(test_stream__truncated_message_fail),
+        cmocka_unit_test(test_stream__truncated_state_fail),
+        cmocka_unit_test(test_stream__bad_checksum_fail),
+        cmocka_unit_test(test_stream__bad_magic_fail),
+        cmocka_unit_test(test_stream__bad_version_fail),
+        cmocka_unit_test(test_stream__trailing_bytes_fail),
+        cmocka_unit_test(test_stream__unknown_mandatory_record_fail),
+        cmocka_unit_test(test_stream__unknown_optional_record_preserved),
+        cmocka_unit_test(test_stream__preserved_record_outlives_device),
+        cmocka_unit_test(test_stream__reserved_record_kind_fail),
+        cmocka_unit_test(test_stream__end_record_count_fail),
+        cmocka_unit_test(test_stream__unpacked_uniform_list_fail),
+        cmocka_unit_test(test_stream__names_out_of_order_fail),
+        cmocka_unit_test(test_stream__duplicate_device_fail),
+        cmocka_unit_test(test_stream__direct_width_mismatch_fail),
+        cmocka_unit_test(test_stream__direct_kind_mismatch_fail),
+        cmocka_unit_test(test_stream__direct_length_mismatch_fail),
+        cmocka_unit_test(test_stream__direct_field_order_fail),
+        cmocka_unit_test(test_stream__direct_unknown_field_fail),
+        cmocka_unit_test(test_stream__direct_optional),
+        cmocka_unit_test(test_stream__writer_sticky_fail),
+        cmocka_unit_test(test_stream__writer_incomplete_visit_fail),
+        cmocka_unit_test(test_stream__writer_top_level_scalar_fail),
+        cmocka_unit_test(test_stream__write_tree_non_device_fail),
+        cmocka_unit_test(test_stream__depth_at_limit),
+        cmocka_unit_test(test_stream__depth_over_limit_fail),
+        cmocka_unit_test(test_stream__names_at_limit),
+        cmocka_unit_test(test_stream__names_over_limit_fail),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
