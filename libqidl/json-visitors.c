@@ -271,5 +271,7 @@ QidlVisitor *qidl_json_input_visitor_new(JsonNode *json,
     ji->parent.free = json_in_free;
     ji->inner = qidl_tree_input_visitor_new(node, flags);
     ji->tree = g_steal_pointer(&tree);
+    /* A "$device" member's version is what visit functions ask for. */
+    qidl_visitor_set_version(&ji->parent, qidl_visitor_get_version(ji->inner));
     return &ji->parent;
 }

@@ -12,6 +12,8 @@
 #include <qidl/legacy.h>
 #include <qidl/visitor-impl.h>
 
+#include "legacy-private.h"
+
 /*
  * Owned by the caller of qidl_legacy_input_visitor_new() until
  * qidl_visitor_free(); @data is borrowed and outlives it.
@@ -270,6 +272,50 @@ static gboolean legacy_in_optional(QidlVisitor *v, const char *name,
     return TRUE;
 }
 
+/*
+ * A subsection is present when the next bytes are QEMU's subsection header
+ * with this name; otherwise nothing is consumed (QEMU writes a subsection
+ * only when it is needed, and a later subsection may come next).
+ */
+static gboolean legacy_in_start_subsection(QidlVisitor *v, const char *name,
+                                           guint32 version, bool *present,
+                                           GError **error)
+{
+    LegacyInput *li = to_li(v);
+    gsize len = strlen(name);
+    gsize left = li->len - li->pos;
+    const guint8 *p = li->data + li->pos;
+    const guint8 *vp;
+    guint32 found;
+
+    if (left < 2 + len || p[0] != LEGACY_SUBSECTION_MARKER || p[1] != len ||
+        memcmp(p + 2, name, len) != 0) {
+        *present = false;
+        return TRUE;
+    }
+    li->pos += 2 + len;
+    vp = take(v, 4, error);
+    if (!vp) {
+        return FALSE;
+    }
+    found = (guint32)vp[0] << 24 | (guint32)vp[1] << 16 |
+            (guint32)vp[2] << 8 | vp[3];
+    if (found > version) {
+        return qidl_visitor__error(v, error, QIDL_ERROR_VERSION,
+                                   "subsection version %" G_GUINT32_FORMAT
+                                   " at byte offset %" G_GSIZE_FORMAT
+                                   " is newer than %" G_GUINT32_FORMAT,
+                                   found, offset_of(v, vp), version);
+    }
+    *present = true;
+    return TRUE;
+}
+
+static gboolean legacy_in_end_subsection(QidlVisitor *v, GError **error)
+{
+    return TRUE;
+}
+
 static gboolean legacy_in_complete(QidlVisitor *v, GError **error)
 {
     LegacyInput *li = to_li(v);
@@ -316,6 +362,8 @@ QidlVisitor *qidl_legacy_input_visitor_new(const guint8 *data, gsize len,
     li->parent.string_buf = legacy_in_string_buf;
     li->parent.bytes = legacy_in_bytes;
     li->parent.optional = legacy_in_optional;
+    li->parent.start_subsection = legacy_in_start_subsection;
+    li->parent.end_subsection = legacy_in_end_subsection;
     li->parent.complete = legacy_in_complete;
     li->parent.free = legacy_in_free;
     qidl_visitor__init(&li->parent, QIDL_VISITOR_INPUT);

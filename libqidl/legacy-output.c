@@ -8,8 +8,7 @@
 #include <qidl/legacy.h>
 #include <qidl/visitor-impl.h>
 
-/* A heap string's length travels in one byte (qemu_put_counted_string). */
-#define LEGACY_STRING_MAX 255u
+#include "legacy-private.h"
 
 /*
  * Owned by the caller of qidl_legacy_output_visitor_new() until
@@ -204,6 +203,34 @@ static gboolean legacy_out_optional(QidlVisitor *v, const char *name,
     return put_u8(v, *present ? 1 : 0, error);
 }
 
+/* QEMU's subsection header: QEMU_VM_SUBSECTION, counted name, version. */
+static gboolean legacy_out_start_subsection(QidlVisitor *v, const char *name,
+                                            guint32 version, bool *present,
+                                            GError **error)
+{
+    gsize len = strlen(name);
+
+    if (!*present) {
+        return TRUE;
+    }
+    if (len > LEGACY_STRING_MAX) {
+        return qidl_visitor__error(v, error, QIDL_ERROR_UNSUPPORTED,
+                                   "subsection name of %" G_GSIZE_FORMAT
+                                   " bytes does not fit the legacy length "
+                                   "byte (at most %u)", len,
+                                   LEGACY_STRING_MAX);
+    }
+    return check_room(v, 2 + len + 4, error) &&
+           put_u8(v, LEGACY_SUBSECTION_MARKER, error) &&
+           put_u8(v, (guint8)len, error) && put(v, name, len, error) &&
+           put_be32(v, version, error);
+}
+
+static gboolean legacy_out_end_subsection(QidlVisitor *v, GError **error)
+{
+    return TRUE;
+}
+
 static void legacy_out_free(QidlVisitor *v)
 {
     g_free(to_lo(v));
@@ -226,6 +253,8 @@ QidlVisitor *qidl_legacy_output_visitor_new(GByteArray *out)
     lo->parent.string_buf = legacy_out_string_buf;
     lo->parent.bytes = legacy_out_bytes;
     lo->parent.optional = legacy_out_optional;
+    lo->parent.start_subsection = legacy_out_start_subsection;
+    lo->parent.end_subsection = legacy_out_end_subsection;
     lo->parent.free = legacy_out_free;
     qidl_visitor__init(&lo->parent, QIDL_VISITOR_OUTPUT);
     return &lo->parent;

@@ -1185,6 +1185,7 @@ QidlVisitor *qidl_stream_reader_device_visitor(QidlStreamReader *r,
     si->end = r->payload_end;
     si->n_names = r->first_new + r->n_new;
     si->flags = flags;
+    qidl_visitor_set_version(&si->parent, r->dev.version);
     return &si->parent;
 }
 

@@ -245,6 +245,35 @@ static gboolean trace_optional(QidlVisitor *v, const char *name,
     return end_line(v, line, ok, local, error);
 }
 
+static gboolean trace_start_subsection(QidlVisitor *v, const char *name,
+                                       guint32 version, bool *present,
+                                       GError **error)
+{
+    TraceVisitor *tv = to_trace(v);
+    GString *line = begin_line(v, "start_subsection");
+    GError *local = NULL;
+    gboolean ok;
+
+    ok = !tv->inner || qidl_visit_start_subsection(tv->inner, name, version,
+                                                   present, &local);
+    g_string_append_printf(line, " version=%" G_GUINT32_FORMAT, version);
+    if (value_known(v, ok)) {
+        g_string_append(line, *present ? " present" : " absent");
+    }
+    return end_line(v, line, ok, local, error);
+}
+
+static gboolean trace_end_subsection(QidlVisitor *v, GError **error)
+{
+    TraceVisitor *tv = to_trace(v);
+    GString *line = begin_line(v, "end_subsection");
+    GError *local = NULL;
+    gboolean ok;
+
+    ok = !tv->inner || qidl_visit_end_subsection(tv->inner, &local);
+    return end_line(v, line, ok, local, error);
+}
+
 static gboolean trace_complete(QidlVisitor *v, GError **error)
 {
     TraceVisitor *tv = to_trace(v);
@@ -281,9 +310,15 @@ QidlVisitor *qidl_trace_visitor_new(QidlVisitor *inner, GString *log)
     tv->parent.string_buf = trace_string_buf;
     tv->parent.bytes = trace_bytes;
     tv->parent.optional = trace_optional;
+    tv->parent.start_subsection = trace_start_subsection;
+    tv->parent.end_subsection = trace_end_subsection;
     tv->parent.complete = trace_complete;
     tv->parent.free = trace_free;
     tv->inner = inner;
     tv->log = log;
+    /* Visit functions ask the visitor they are given for the version. */
+    if (inner) {
+        qidl_visitor_set_version(&tv->parent, qidl_visitor_get_version(inner));
+    }
     return &tv->parent;
 }

@@ -314,6 +314,10 @@ QidlVisitor *qidl_tree_input_visitor_new(const QidlNode *node,
     ti->parent.free = tree_in_free;
     ti->top = node;
     ti->flags = flags;
+    /* Version-gated fields are read as the device root's version. */
+    if (qidl_node_is_device(node)) {
+        qidl_visitor_set_version(&ti->parent, qidl_node_get_version(node));
+    }
     return &ti->parent;
 }
 

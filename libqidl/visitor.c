@@ -91,8 +91,22 @@ void qidl_visitor__init(QidlVisitor *v, QidlVisitorType type)
                      type == QIDL_VISITOR_INPUT);
 
     v->type = type;
+    v->version = QIDL_VERSION_CURRENT;
     v->depth = 0;
     v->n_segments = 0;
+    v->subsections = 0;
+}
+
+guint32 qidl_visitor_get_version(const QidlVisitor *v)
+{
+    g_return_val_if_fail(v != NULL, QIDL_VERSION_CURRENT);
+    return v->version;
+}
+
+void qidl_visitor_set_version(QidlVisitor *v, guint32 version)
+{
+    g_return_if_fail(v != NULL);
+    v->version = version;
 }
 
 QidlVisitorType qidl_visitor_get_type(const QidlVisitor *v)
@@ -247,6 +261,15 @@ static void pop(QidlVisitor *v)
     }
 }
 
+/* One bit per open struct in QidlVisitor.subsections. */
+G_STATIC_ASSERT(QIDL_LIMIT_DEPTH <= 64);
+
+/* The bit of the innermost open struct; depth must be at least 1. */
+static guint64 subsection_bit(const QidlVisitor *v)
+{
+    return G_GUINT64_CONSTANT(1) << (v->depth - 1);
+}
+
 static QidlPathSegment *top(QidlVisitor *v)
 {
     return v->n_segments > 0 ? &v->segments[v->n_segments - 1] : NULL;
@@ -268,6 +291,8 @@ gboolean qidl_visit_end_struct(QidlVisitor *v, GError **error)
     g_return_val_if_fail(v != NULL, FALSE);
     seg = top(v);
     g_return_val_if_fail(seg && seg->kind == QIDL_KIND_STRUCT, FALSE);
+    /* A subsection the visitor encodes itself ends with end_subsection. */
+    g_return_val_if_fail(!(v->subsections & subsection_bit(v)), FALSE);
 
     if (!v->end_struct(v, error)) {
         return FALSE;
@@ -507,6 +532,59 @@ gboolean qidl_visit_optional(QidlVisitor *v, const char *name,
         return FALSE;
     }
     v->n_segments--;
+    return TRUE;
+}
+
+
+gboolean qidl_visit_start_subsection(QidlVisitor *v, const char *name,
+                                     guint32 version, bool *present,
+                                     GError **error)
+{
+    QidlPathSegment *parent;
+
+    g_return_val_if_fail(v != NULL, FALSE);
+    g_return_val_if_fail(name != NULL, FALSE);
+    g_return_val_if_fail(present != NULL, FALSE);
+    parent = top(v);
+    g_return_val_if_fail(parent && parent->kind == QIDL_KIND_STRUCT, FALSE);
+    g_return_val_if_fail(!v->start_subsection == !v->end_subsection, FALSE);
+
+    if (!v->start_subsection) {
+        return qidl_visit_optional(v, name, QIDL_PRESENCE_FLAG, present,
+                                   error) &&
+               (!*present || qidl_visit_start_struct(v, name, error));
+    }
+    if (!push(v, name, QIDL_KIND_STRUCT, error)) {
+        return FALSE;
+    }
+    if (!v->start_subsection(v, name, version, present, error)) {
+        return FALSE;
+    }
+    if (*present) {
+        v->subsections |= subsection_bit(v);
+    } else {
+        pop(v);
+    }
+    return TRUE;
+}
+
+gboolean qidl_visit_end_subsection(QidlVisitor *v, GError **error)
+{
+    QidlPathSegment *seg;
+
+    g_return_val_if_fail(v != NULL, FALSE);
+    seg = top(v);
+    g_return_val_if_fail(seg && seg->kind == QIDL_KIND_STRUCT, FALSE);
+
+    if (!v->end_subsection) {
+        return qidl_visit_end_struct(v, error);
+    }
+    g_return_val_if_fail(v->subsections & subsection_bit(v), FALSE);
+    if (!v->end_subsection(v, error)) {
+        return FALSE;
+    }
+    v->subsections &= ~subsection_bit(v);
+    pop(v);
     return TRUE;
 }
 

@@ -168,7 +168,8 @@ static gboolean visit_limits(QidlVisitor *v, Limits *l, GError **error)
         gsize size;
     } fields[] = {
 #define FIELD(f, k)                                                         \
-    { #f "_min", #f "_max", k, offsetof(Limits, f), sizeof(((Limits *)0)->f[0]) }
+    { #f "_min", #f "_max", k, offsetof(Limits, f),                         \
+      sizeof(((Limits *)0)->f[0]) }
         FIELD(b, QIDL_KIND_BOOL),
         FIELD(i8, QIDL_KIND_INT8),
         FIELD(u8, QIDL_KIND_UINT8),

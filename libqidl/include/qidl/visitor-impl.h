@@ -98,15 +98,29 @@ struct QidlVisitor {
     /* Must be set. */
     gboolean (*optional)(QidlVisitor *v, const char *name, QidlPresence how,
                          bool *present, GError **error);
+    /*
+     * Optional, set together with end_subsection; if NULL, the core maps a
+     * subsection onto optional() (QIDL_PRESENCE_FLAG) and, when present,
+     * start_struct()/end_struct() with the subsection's name.  Set them when
+     * the format encodes subsections itself (legacy) or forwards them
+     * (trace).  The core pushes the subsection's path segment itself.
+     */
+    gboolean (*start_subsection)(QidlVisitor *v, const char *name,
+                                 guint32 version, bool *present,
+                                 GError **error);
+    gboolean (*end_subsection)(QidlVisitor *v, GError **error);
     /* Optional; if NULL, completing always succeeds. */
     gboolean (*complete)(QidlVisitor *v, GError **error);
     /* Must be set: frees the implementation's struct itself too. */
     void (*free)(QidlVisitor *v);
 
-    /* Private to visitor.c: the path stack. */
+    /* Private to visitor.c: the state version and the path stack. */
+    guint32 version;
     guint depth;          /* open structs and lists */
     guint n_segments;     /* depth, plus one while a scalar is visited */
     QidlPathSegment segments[QIDL_LIMIT_DEPTH + 1];
+    /* Bit d set: the struct open at depth d is a subsection. */
+    guint64 subsections;
 };
 
 /**

@@ -449,6 +449,70 @@ gboolean qidl_visit_optional(QidlVisitor *v, const char *name,
                              QidlPresence how, bool *present, GError **error);
 
 /**
+ * qidl_visit_start_subsection:
+ * @v: a visitor
+ * @name: the subsection's name, unique in the struct; QEMU's full
+ *   VMStateDescription name for devices that share QEMU's wire format
+ *   ("mc146818rtc/irq_reinject_on_ack_count")
+ * @version: the subsection's version
+ * @present: (inout): output visitors: the caller sets whether the
+ *   subsection is needed (QEMU's needed() predicate).  Input visitors set
+ *   it from the source.  On return it says whether the caller must visit
+ *   the subsection's fields and then call qidl_visit_end_subsection().
+ * @error: return location for a GError
+ *
+ * A group of fields that is on the wire only when needed, after all the
+ * other fields of the enclosing struct (QEMU's VMState subsections).  The
+ * legacy format writes QEMU's subsection header (0x05, the name with a
+ * length byte, the version as big-endian uint32) and reads it when the
+ * next bytes hold that header; input fails with QIDL_ERROR_VERSION for a
+ * version above @version.  Self-describing formats hold a subsection as a
+ * nested struct called @name that is present or absent, like an optional
+ * field.  Paths show the subsection as a struct: `rtc.<name>.field`.
+ *
+ * Returns: TRUE on success.
+ */
+gboolean qidl_visit_start_subsection(QidlVisitor *v, const char *name,
+                                     guint32 version, bool *present,
+                                     GError **error);
+
+/**
+ * qidl_visit_end_subsection:
+ *
+ * Leaves a subsection whose start returned *present TRUE.
+ *
+ * Returns: TRUE on success.
+ */
+gboolean qidl_visit_end_subsection(QidlVisitor *v, GError **error);
+
+/**
+ * qidl_visitor_get_version:
+ * @v: a visitor
+ *
+ * The version of the state being visited.  Input visitors report the
+ * version of the source (a tree input visitor over a device root: the
+ * root's version; a legacy input visitor: what its creator set with
+ * qidl_visitor_set_version(), as from a QEMU section header).  Visit
+ * functions load a field declared version(n) only when this is at least
+ * n, and leave it at its default otherwise.
+ *
+ * Returns: the version; QIDL_VERSION_CURRENT if nobody set one (then
+ * every field is visited).
+ */
+guint32 qidl_visitor_get_version(const QidlVisitor *v);
+
+#define QIDL_VERSION_CURRENT G_MAXUINT32
+
+/**
+ * qidl_visitor_set_version:
+ * @v: a visitor, before its top-level visit
+ * @version: the version of the state the visit reads or writes
+ *
+ * Sets what qidl_visitor_get_version() reports.
+ */
+void qidl_visitor_set_version(QidlVisitor *v, guint32 version);
+
+/**
  * qidl_visitor_complete:
  *
  * Ends the visit: output visitors flush what they built to the
