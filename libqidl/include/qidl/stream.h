@@ -80,38 +80,6 @@
 
 G_BEGIN_DECLS
 
-/*
- * Stream limits.  They belong in limits.h with the others and are here
- * only until they move; the #ifndef keeps both places consistent.
- */
-#ifndef QIDL_LIMIT_STREAM_LEN
-/*
- * Size of one uncompressed stream.  A whole machine's device state (no
- * guest RAM) is a few MiB; 256 MiB bounds what a hostile (or zstd-bomb)
- * stream makes a reader allocate, and equals QIDL_LIMIT_JSON_LEN so every
- * stream has a JSON form a JSON reader accepts.
- */
-#define QIDL_LIMIT_STREAM_LEN (256u << 20)
-#endif
-#ifndef QIDL_LIMIT_STREAM_NAMES
-/*
- * Distinct field names in one stream.  A name is referenced by a 16-bit
- * index; a large machine has a few thousand distinct field names.
- */
-#define QIDL_LIMIT_STREAM_NAMES 65535u
-#endif
-#ifndef QIDL_LIMIT_STREAM_VALUES
-/*
- * Values (tree nodes) one stream may turn into when read into a tree.  A
- * packed uint8 costs one byte on the wire but a whole node in a tree; 16 Mi
- * values (about 1 GiB of nodes at worst) is far above real device state,
- * whose bulk buffers are bytes values (one node each).
- */
-#define QIDL_LIMIT_STREAM_VALUES (1u << 24)
-#endif
-G_STATIC_ASSERT(QIDL_LIMIT_STREAM_LEN <= G_MAXUINT32);
-G_STATIC_ASSERT(QIDL_LIMIT_STREAM_NAMES <= G_MAXUINT16);
-G_STATIC_ASSERT(QIDL_LIMIT_STREAM_VALUES <= G_MAXUINT32);
 
 /* The format version this library writes; it reads every minor of major 1. */
 #define QIDL_STREAM_FORMAT_MAJOR 1
