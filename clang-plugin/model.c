@@ -10,13 +10,33 @@
 
 #include "model.h"
 
-static void marker_free(gpointer p)
+static void func_free(QeFunc *fn)
+{
+    if (fn) {
+        g_free(fn->name);
+        g_free(fn->type);
+        g_free(fn);
+    }
+}
+
+void qe_marker_free(gpointer p)
 {
     QeMarker *m = p;
 
     g_free(m->name);
     g_ptr_array_unref(m->args);
+    func_free(m->func);
     g_free(m);
+}
+
+static void subsection_free(gpointer p)
+{
+    QeSubsection *ss = p;
+
+    g_free(ss->name);
+    g_free(ss->needed);
+    g_ptr_array_unref(ss->fields);
+    g_free(ss);
 }
 
 static void const_clear(QeConst *c)
@@ -52,6 +72,10 @@ static void struct_free(gpointer p)
     g_free(s->ctype);
     g_ptr_array_unref(s->fields);
     g_ptr_array_unref(s->checks);
+    g_ptr_array_unref(s->markers);
+    g_free(s->pre_save);
+    g_free(s->post_load);
+    g_ptr_array_unref(s->subsections);
     g_free(s);
 }
 
@@ -117,6 +141,8 @@ QeStruct *qe_struct_new(void)
 
     s->fields = g_ptr_array_new_with_free_func(field_free);
     s->checks = g_ptr_array_new_with_free_func(g_free);
+    s->markers = g_ptr_array_new_with_free_func(qe_marker_free);
+    s->subsections = g_ptr_array_new_with_free_func(subsection_free);
     s->version = 1;
     s->min_version = 1;
     return s;
@@ -126,7 +152,7 @@ QeField *qe_field_new(void)
 {
     QeField *f = g_new0(QeField, 1);
 
-    f->markers = g_ptr_array_new_with_free_func(marker_free);
+    f->markers = g_ptr_array_new_with_free_func(qe_marker_free);
     f->checks = g_ptr_array_new_with_free_func(g_free);
     return f;
 }

@@ -99,11 +99,38 @@ typedef enum {
 #define QE_F_SKIPPED (QE_F_IMMUTABLE | QE_F_DERIVED | QE_F_BROKEN | \
                       QE_F_ELSEWHERE | QE_F_PROPERTY | QE_F_PRESENCE)
 
+/*
+ * A function a marker names (a hook, a needed() predicate), as parse.c
+ * found it in the translation unit: the facts check.c needs to decide
+ * whether its signature fits, relative to the struct whose marker names
+ * it.
+ */
+typedef enum {
+    QE_RESULT_OTHER = 0,
+    QE_RESULT_BOOL,       /* bool (_Bool) */
+    QE_RESULT_INT,        /* int, which gboolean is */
+} QeResultKind;
+
+typedef struct {
+    char *name;
+    QeLoc loc;            /* its first declaration */
+    char *type;           /* spelled: "gboolean (RTCState *, GError **)" */
+    QeResultKind result;
+    guint n_params;
+    gboolean variadic;
+    gboolean self;        /* parameter 1 points to the marker's struct */
+    gboolean self_const;  /* ... to a const one */
+    gboolean gerror;      /* parameter 2 is GError ** */
+} QeFunc;
+
 /* One marker as written, for the schema and the diagnostics. */
 typedef struct {
     char *name;
     GPtrArray *args;      /* char * */
     QeLoc loc;
+    QeFunc *func;         /* the function the marker names, if it names
+                           * one that is declared (hooks: argument 1,
+                           * subsection: argument 3); owned */
 } QeMarker;
 
 typedef enum {
@@ -154,7 +181,22 @@ typedef struct QeField {
     QeLoc index_of_loc;
     GPtrArray *checks;    /* char *: check() expressions */
     struct QeField *has_flag;   /* optional: the has_<name> field */
+    struct QeSubsection *subsection;  /* the subsection it is in, or NULL */
 } QeField;
+
+/*
+ * A subsection: the fields sharing one QIDL(subsection, NAME, VERSION,
+ * NEEDED) marker, in declaration order.  Visited after every other field
+ * of the struct, only when NEEDED(obj) says so (QEMU's VMState
+ * subsections).
+ */
+typedef struct QeSubsection {
+    char *name;           /* unquoted */
+    guint version;
+    char *needed;         /* the predicate's name */
+    QeLoc loc;            /* the first field's marker */
+    GPtrArray *fields;    /* QeField * (borrowed), in declaration order */
+} QeSubsection;
 
 struct QeStruct {
     char *name;           /* visitor name component: typedef or tag, or
@@ -172,7 +214,12 @@ struct QeStruct {
     guint64 size;
     GPtrArray *fields;    /* QeField * */
     GPtrArray *checks;    /* char *: every field's check() in order */
-    void *decl_key;       /* parse.c: identifies the declaration */
+    GPtrArray *markers;   /* QeMarker *: the struct-level markers after
+                           * QIDL_STRUCT (hooks), in order */
+    char *pre_save;       /* hook names, or NULL */
+    char *post_load;
+    GPtrArray *subsections; /* QeSubsection *, in order of first
+                             * appearance */
 };
 
 typedef struct {
@@ -199,6 +246,9 @@ QeField *qe_struct_find_field(const QeStruct *s, const char *name);
 
 /* Whether @f is serialized at all (no skip marker). */
 gboolean qe_field_is_serialized(const QeField *f);
+
+/* Frees a QeMarker (for GPtrArrays of them). */
+void qe_marker_free(gpointer p);
 
 /* The marker called @name on @f, or NULL. */
 const QeMarker *qe_field_marker(const QeField *f, const char *name);

@@ -29,6 +29,8 @@ typedef struct {
     GHashTable *types;          /* type name -> CXCursor * (type_is) */
     GHashTable *structs;        /* record USR -> QeStruct * (borrowed) */
     GHashTable *enums;          /* enum USR -> QeEnum * (borrowed) */
+    GHashTable *functions;      /* function name -> CXCursor * (its first
+                                 * declaration): hooks, predicates */
     GPtrArray *all_structs;     /* QeStruct * owned until moved */
 } Ctx;
 
@@ -500,6 +502,119 @@ static QeMarker *marker_new(Ctx *ctx, CXCursor attr, const char *text)
     return m;
 }
 
+/* Whether @t (canonical) points to a pointer to GError. */
+static gboolean is_gerror_pp(CXType t)
+{
+    CXType p, r;
+    g_autofree char *name = NULL;
+
+    if (t.kind != CXType_Pointer) {
+        return FALSE;
+    }
+    p = clang_getCanonicalType(clang_getPointeeType(t));
+    if (p.kind != CXType_Pointer) {
+        return FALSE;
+    }
+    r = clang_getCanonicalType(clang_getPointeeType(p));
+    if (r.kind != CXType_Record) {
+        return FALSE;
+    }
+    name = str_take(clang_getCursorSpelling(clang_getTypeDeclaration(r)));
+    return strcmp(name, "_GError") == 0;
+}
+
+/*
+ * The function called @name declared in the translation unit, with the
+ * facts check.c needs about its signature relative to the struct @sdecl;
+ * NULL if there is no such function (check.c reports it).
+ */
+static QeFunc *resolve_func(Ctx *ctx, CXCursor sdecl, const char *name)
+{
+    CXCursor *decl = name ? g_hash_table_lookup(ctx->functions, name) : NULL;
+    CXType ft, canon, res;
+    QeFunc *fn;
+    GString *type;
+    int n;
+
+    if (!decl) {
+        return NULL;
+    }
+    fn = g_new0(QeFunc, 1);
+    fn->name = g_strdup(name);
+    fn->loc = loc_of(ctx, *decl);
+    ft = clang_getCursorType(*decl);
+    canon = clang_getCanonicalType(ft);
+    res = clang_getCanonicalType(clang_getResultType(canon));
+    fn->result = res.kind == CXType_Bool ? QE_RESULT_BOOL :
+                 res.kind == CXType_Int ? QE_RESULT_INT : QE_RESULT_OTHER;
+    n = clang_getNumArgTypes(ft);
+    fn->n_params = n > 0 ? (guint)n : 0;
+    fn->variadic = canon.kind == CXType_FunctionProto &&
+                   clang_isFunctionTypeVariadic(canon);
+    type = g_string_new(NULL);
+    {
+        g_autofree char *r = spell(clang_getResultType(ft));
+
+        g_string_append_printf(type, "%s (", r);
+    }
+    for (int i = 0; i < n; i++) {
+        CXType at = clang_getArgType(ft, i);
+        CXType ac = clang_getCanonicalType(at);
+        g_autofree char *a = spell(at);
+
+        g_string_append_printf(type, "%s%s", i ? ", " : "", a);
+        if (i == 0 && ac.kind == CXType_Pointer) {
+            CXType pointee = clang_getPointeeType(ac);
+            CXType pc = clang_getCanonicalType(pointee);
+
+            if (pc.kind == CXType_Record &&
+                clang_equalCursors(
+                    clang_getCanonicalCursor(clang_getTypeDeclaration(pc)),
+                    clang_getCanonicalCursor(sdecl))) {
+                fn->self = TRUE;
+                fn->self_const = clang_isConstQualifiedType(pc);
+            }
+        } else if (i == 1) {
+            fn->gerror = is_gerror_pp(ac);
+        }
+    }
+    if (fn->variadic) {
+        g_string_append(type, n > 0 ? ", ..." : "...");
+    } else if (n <= 0 && canon.kind == CXType_FunctionProto) {
+        g_string_append(type, "void");
+    }
+    g_string_append_c(type, ')');
+    fn->type = g_string_free(type, FALSE);
+    return fn;
+}
+
+/* The argument @i of @m if it is an identifier, else NULL. */
+static const char *marker_ident(const QeMarker *m, guint i)
+{
+    const char *a = i < m->args->len ? g_ptr_array_index(m->args, i) : NULL;
+
+    if (!a || (!g_ascii_isalpha(*a) && *a != '_')) {
+        return NULL;
+    }
+    for (const char *p = a; *p; p++) {
+        if (!g_ascii_isalnum(*p) && *p != '_') {
+            return NULL;
+        }
+    }
+    return a;
+}
+
+/* Records the function a hook or subsection marker names. */
+static void resolve_marker_func(Ctx *ctx, CXCursor sdecl, QeMarker *m)
+{
+    if (strcmp(m->name, "post_load") == 0 ||
+        strcmp(m->name, "pre_save") == 0) {
+        m->func = resolve_func(ctx, sdecl, marker_ident(m, 0));
+    } else if (strcmp(m->name, "subsection") == 0) {
+        m->func = resolve_func(ctx, sdecl, marker_ident(m, 2));
+    }
+}
+
 typedef struct {
     Ctx *ctx;
     GArray *cursors;        /* CXCursor: fields and anonymous members */
@@ -593,6 +708,10 @@ static void read_field(Ctx *ctx, QeStruct *s, CXCursor c)
     offset = clang_Cursor_getOffsetOfField(c);
     f->offset = offset > 0 ? (guint64)offset / 8 : 0;
     clang_visitChildren(c, visit_field_child, &ch);
+    for (guint i = 0; i < f->markers->len; i++) {
+        resolve_marker_func(ctx, clang_getCursorSemanticParent(c),
+                            g_ptr_array_index(f->markers, i));
+    }
 
     expr = g_strdup_printf("((%s *)0)->%s", s->ctype, f->name);
 
@@ -736,10 +855,12 @@ static QeStruct *get_struct(Ctx *ctx, CXCursor decl, const char *anon_name,
             }
             g_free(ver.text);
             g_free(min.text);
+            qe_marker_free(m);
+        } else {
+            /* Hooks and anything else: check.c interprets them. */
+            resolve_marker_func(ctx, decl, m);
+            g_ptr_array_add(s->markers, m);
         }
-        g_free(m->name);
-        g_ptr_array_unref(m->args);
-        g_free(m);
     }
     g_ptr_array_unref(ch.markers);
 
@@ -844,6 +965,19 @@ static enum CXChildVisitResult visit_top(CXCursor c, CXCursor parent,
     enum CXCursorKind kind = clang_getCursorKind(c);
 
     switch (kind) {
+    case CXCursor_FunctionDecl: {
+        char *name = str_take(clang_getCursorSpelling(c));
+
+        if (g_hash_table_contains(ctx->functions, name)) {
+            g_free(name);
+        } else {
+            CXCursor *copy = g_new(CXCursor, 1);
+
+            *copy = c;
+            g_hash_table_insert(ctx->functions, name, copy);
+        }
+        break;
+    }
     case CXCursor_TypedefDecl: {
         CXType under = clang_getCanonicalType(
             clang_getTypedefDeclUnderlyingType(c));
@@ -962,6 +1096,8 @@ QeModel *qe_parse(const QeParseOptions *options, QeDiag *diag)
                                          NULL),
         .enums = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                        NULL),
+        .functions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                           free_cursor),
     };
     TopLevel top = {
         .ctx = &ctx,
@@ -1029,6 +1165,7 @@ out:
     g_hash_table_unref(ctx.types);
     g_hash_table_unref(ctx.structs);
     g_hash_table_unref(ctx.enums);
+    g_hash_table_unref(ctx.functions);
     if (tu) {
         clang_disposeTranslationUnit(tu);
     }

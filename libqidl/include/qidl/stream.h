@@ -64,7 +64,7 @@
  *    byte-identical.
  *
  * All readers treat the bytes as hostile: every length is checked before
- * use, walks use explicit stacks, the limits below and in limits.h bound
+ * use, walks use explicit stacks, the limits in limits.h bound
  * every allocation, and errors name the device, the field path and the byte
  * offset: "device /machine/rtc (mc146818rtc): rtc.cmos_data[12]: truncated
  * at byte offset 140".  Byte offsets count in the uncompressed stream.
