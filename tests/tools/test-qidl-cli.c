@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The qidl command-line tool, run as a real process on real files: output
+ * and exit status of dump, convert, filter and diff, and of their errors.
+ * The test builds its streams with the library (a small machine of two
+ * counters and a kvm-apic-like device) in a temporary directory.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <glib/gstdio.h>
+#include <qidl/devices.h>
+#include <qidl/json.h>
+
+typedef struct {
+    guint32 ticks;
+    guint8 regs[2];
+} Counter;
+
+static gboolean visit_counter(QidlVisitor *v, const char *name, void *opaque,
+                              GError **error)
+{
+    Counter *obj = opaque;
+    guint32 n = G_N_ELEMENTS(obj->regs);
+
+    if (!qidl_visit_start_struct(v, name, error) ||
+        !qidl_visit_uint32(v, "ticks", &obj->ticks, error) ||
+        !qidl_visit_start_list(v, "regs", QIDL_LIST_FIXED, &n, 1, error)) {
+        return FALSE;
+    }
+    for (guint32 i = 0; i < n; i++) {
+        if (!qidl_visit_next_list(v, error) ||
+            !qidl_visit_uint8(v, NULL, &obj->regs[i], error)) {
+            return FALSE;
+        }
+    }
+    return qidl_visit_end_list(v, error) && qidl_visit_end_struct(v, error);
+}
+
+static const QidlDeviceClass counter_class = {
+    .type_name = "counter", .version = 1, .min_version = 1,
+    .size = sizeof(Counter), .visit = visit_counter,
+};
+
+static const QidlDeviceClass kvm_apic_class = {
+    .type_name = "kvm-apic", .version = 3, .min_version = 1,
+    .size = sizeof(Counter), .visit = visit_counter,
+};
+
+typedef struct {
+    char *dir;
+    char *qidl;
+} Fixture;
+
+/* Writes a native stream of the three devices, c0.ticks = @ticks. */
+static char *write_stream(Fixture *f, const char *file, guint32 ticks,
+                          gboolean with_apic)
+{
+    Counter c0 = { ticks, { 1, 2 } }, c1 = { 200, { 3, 4 } };
+    Counter apic = { 7, { 0xfe, 0xee } };
+    g_autoptr(QidlDeviceSet) set = qidl_device_set_new();
+    g_autoptr(GByteArray) bytes = g_byte_array_new();
+    g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(bytes, "test",
+                                                            "1", 0);
+    char *path = g_build_filename(f->dir, file, NULL);
+
+    assert_true(qidl_device_set_add(set, &counter_class, "/machine/c0", "c0",
+                                    &c0, NULL));
+    assert_true(qidl_device_set_add(set, &counter_class, "/machine/c1", "c1",
+                                    &c1, NULL));
+    if (with_apic) {
+        assert_true(qidl_device_set_add(set, &kvm_apic_class,
+                                        "/machine/apic0", "apic0", &apic,
+                                        NULL));
+    }
+    assert_true(qidl_device_set_save_stream(set, w, NULL));
+    assert_true(qidl_stream_writer_finish(w, NULL));
+    assert_true(g_file_set_contents(path, (const char *)bytes->data,
+                                    bytes->len, NULL));
+    return path;
+}
+
+/* Runs qidl with @args (NULL-terminated); returns the exit status. */
+static int run(Fixture *f, char **out, char **err, ...)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autoptr(GError) error = NULL;
+    int status;
+    va_list ap;
+    const char *arg;
+
+    g_ptr_array_add(argv, f->qidl);
+    va_start(ap, err);
+    while ((arg = va_arg(ap, const char *))) {
+        g_ptr_array_add(argv, (char *)arg);
+    }
+    va_end(ap);
+    g_ptr_array_add(argv, NULL);
+    assert_true(g_spawn_sync(f->dir, (char **)argv->pdata, NULL, 0, NULL,
+                             NULL, out, err, &status, &error));
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static int setup(void **state)
+{
+    Fixture *f = g_new0(Fixture, 1);
+    const char *build = g_getenv("QIDL_BUILD_ROOT");
+
+    assert_non_null(build);
+    f->qidl = g_build_filename(build, "tools", "qidl", NULL);
+    f->dir = g_dir_make_tmp("qidl-cli-XXXXXX", NULL);
+    assert_non_null(f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    Fixture *f = *state;
+    g_autoptr(GDir) dir = g_dir_open(f->dir, 0, NULL);
+    const char *name;
+
+    while ((name = g_dir_read_name(dir))) {
+        g_autofree char *path = g_build_filename(f->dir, name, NULL);
+
+        g_unlink(path);
+    }
+    g_rmdir(f->dir);
+    g_free(f->dir);
+    g_free(f->qidl);
+    g_free(f);
+    return 0;
+}
+
+static void test_cli__help(void **state)
+{
+    Fixture *f = *state;
+    g_autofree char *out = NULL, *err = NULL;
+    g_autofree char *out2 = NULL, *err2 = NULL;
+    g_autofree char *out3 = NULL, *err3 = NULL;
+
+    assert_int_equal(run(f, &out, &err, "--help", NULL), 0);
+    assert_non_null(strstr(out, "Usage: qidl COMMAND"));
+    assert_non_null(strstr(out, "  dump "));
+    assert_non_null(strstr(out, "  diff "));
+    assert_int_equal(run(f, &out2, &err2, "dump", "--help", NULL), 0);
+    assert_non_null(strstr(out2, "--format"));
+    assert_non_null(strstr(out2, "--device"));
+    assert_int_equal(run(f, &out3, &err3, "--version", NULL), 0);
+    assert_true(g_str_has_prefix(out3, "qidl "));
+}
+
+static void test_cli__usage_fail(void **state)
+{
+    Fixture *f = *state;
+    g_autofree char *out = NULL, *err = NULL;
+    g_autofree char *out2 = NULL, *err2 = NULL;
+    g_autofree char *out3 = NULL, *err3 = NULL;
+    g_autofree char *out4 = NULL, *err4 = NULL;
+
+    assert_int_equal(run(f, &out, &err, NULL), 2);
+    assert_non_null(strstr(err, "Usage: qidl COMMAND"));
+    assert_int_equal(run(f, &out2, &err2, "frobnicate", NULL), 2);
+    assert_non_null(strstr(err2, "qidl: unknown command 'frobnicate'"));
+    assert_int_equal(run(f, &out3, &err3, "dump", NULL), 2);
+    assert_non_null(strstr(err3, "qidl: dump takes one STREAM"));
+    assert_int_equal(run(f, &out4, &err4, "dump", "--format", "xml", "x",
+                         NULL), 2);
+    assert_non_null(strstr(err4, "--format must be pretty, json or tree, "
+                                 "not \"xml\""));
+}
+
+static void test_cli__dump_pretty(void **state)
+{
+    Fixture *f = *state;
+    g_autofree char *path = write_stream(f, "m.qidl", 100, TRUE);
+    g_autofree char *out = NULL, *err = NULL;
+
+    assert_int_equal(run(f, &out, &err, "dump", path, NULL), 0);
+    assert_string_equal(out,
+        "# stream: format 1.0, producer test 1, 3 devices\n"
+        "# device c0: type counter, path /machine/c0, version 1\n"
+        "c0.ticks = (uint32) 0x64\n"
+        "c0.regs(2)(0).[0] = (uint8) 0x1\n"
+        "c0.regs(2)(0).[1] = (uint8) 0x2\n"
+        "# device c1: type counter, path /machine/c1, version 1\n"
+        "c1.ticks = (uint32) 0xc8\n"
+        "c1.regs(2)(0).[0] = (uint8) 0x3\n"
+        "c1.regs(2)(0).[1] = (uint8) 0x4\n"
+        "# device apic0: type kvm-apic, path /machine/apic0, version 3\n"
+        "apic0.ticks = (uint32) 0x7\n"
+        "apic0.regs(2)(0).[0] = (uint8) 0xfe\n"
+        "apic0.regs(2)(0).[1] = (uint8) 0xee\n");
+}
+
+static void test_cli__dump_tree_and_device(void **state)
+{
+    Fixture *f = *state;
+    g_autofree char *path = write_stream(f, "m.qidl", 100, TRUE);
+    g_autofree char *out = NULL, *err = NULL;
+
+    assert_int_equal(run(f, &out, &err, "dump", "--format", "tree",
+                         "--device", "*apic*", path, NULL), 0);
+    assert_string_equal(out,
+        "# stream: format 1.0, producer test 1, 1 device\n"
+        "# device apic0: type kvm-apic, path /machine/apic0, version 3\n"
+        "apic0 (struct, 2 fields)\n"
+        "  ticks (uint32) 0x7\n"
+        "  regs (list, 2 elements)\n"
+        "    [0] (uint8) 0xfe\n"
+        "    [1] (uint8) 0xee\n");
+}
+
+static void test_cli__dump_json(void **state)
+{
+    Fixture *f = *state;
+    g_autofree char *path = write_stream(f, "m.qidl", 100, FALSE);
+    g_autofree char *out = NULL, *err = NULL;
+    g_autofree char *data = NULL;
+    g_autofree char *expected = NULL;
+    g_autoptr(JsonNode) json = NULL;
+    gsize len;
+
+    assert_int_equal(run(f, &out, &err, "dump", "-f", "json", path, NULL),
+                     0);
+    assert_true(g_file_get_contents(path, &data, &len, NULL));
+    json = qidl_stream_to_json((const guint8 *)data, len, NULL);
+    expected = qidl_json_to_string(json, TRUE);
+    assert_string_equal(out, expected);
+}
+
+static void test_cli__convert_round_trip(void **state)
+{
+    Fixture *f = *state;
+    g_autofree char *path = write_stream(f, "m.qidl", 100, TRUE);
+    g_autofree char *out = NULL, *err = NULL;
+    g_autofree char *out2 = NULL, *err2 = NULL;
+    g_autofree char *out3 = NULL, *err3 = NULL;
+    g_autofree char *out4 = NULL, *err4 = NULL;
+    g_autofree char *a = NULL, *b = NULL, *z = NULL, *text = NULL;
+    g_autofree char *json_path = g_build_filename(f->dir, "m.json", NULL);
+    g_autofree char *back_path = g_build_filename(f->dir, "back.qidl", NULL);
+    g_autofree char *z_path = g_build_filename(f->dir, "m.qidz", NULL);
+    gsize alen, blen, zlen;
+
+    assert_int_equal(run(f, &out, &err, "convert", "--to", "json", path,
+                         "m.json", NULL), 0);
+    assert_true(g_file_get_contents(json_path, &text, NULL, NULL));
+    assert_non_null(strstr(text, "\"type\" : \"kvm-apic\""));
+    assert_int_equal(run(f, &out2, &err2, "convert", "--to", "native",
+                         "m.json", "back.qidl", NULL), 0);
+    assert_true(g_file_get_contents(path, &a, &alen, NULL));
+    assert_true(g_file_get_contents(back_path, &b, &blen, NULL));
+    assert_int_equal(alen, blen);
+    assert_memory_equal(a, b, alen);
+
+    /* Compressed: another magic, same content once read. */
+    assert_int_equal(run(f, &out3, &err3, "convert", "--to", "native",
+                         "--compress", path, "m.qidz", NULL), 0);
+    assert_true(g_file_get_contents(z_path, &z, &zlen, NULL));
+    assert_memory_equal(z, "\x89QIDZ\r\n\x1a", 8);
+    assert_int_equal(run(f, &out4, &err4, "diff", path, "m.qidz", NULL), 0);
+    assert_string_equal(out4, "streams are equal\n");
+}
+
+static void test_cli__filter(void **state)
+{
+    Fixture *f = *state;
+    g_autofree char *path = write_stream(f, "m.qidl", 100, TRUE);
+    g_autofree char *rules = g_build_filename(g_getenv("QIDL_SOURCE_ROOT"),
+                                              "hw", "filters",
+                                              "kvm-apic-to-apic.json", NULL);
+    g_autofree char *out = NULL, *err = NULL;
+    g_autofree char *out2 = NULL, *err2 = NULL;
+
+    assert_int_equal(run(f, &out, &err, "filter", "--rules", rules, path,
+                         "f.qidl", NULL), 0);
+    assert_string_equal(err, "qidl filter: kvm-apic-to-apic: matched 1, "
+                             "changed 1\n");
+    assert_int_equal(run(f, &out2, &err2, "dump", "--device", "/machine/apic0",
+                         "f.qidl", NULL), 0);
+    assert_non_null(strstr(out2, "# device apic0: type apic, path "
+                                 "/machine/apic0, version 3\n"));
+}
+
+static void test_cli__diff(void **state)
+{
+    Fixture *f = *state;
+    g_autofree char *a = write_stream(f, "a.qidl", 100, TRUE);
+    g_autofree char *b = write_stream(f, "b.qidl", 101, FALSE);
+    g_autofree char *out = NULL, *err = NULL;
+    g_autofree char *expected = g_strdup_printf(
+        "device /machine/c0 (counter): 1 difference\n"
+        "  c0.ticks: (uint32) 0x64 -> (uint32) 0x65\n"
+        "device /machine/apic0 (kvm-apic): only in %s\n"
+        "2 devices differ, 1 field difference\n", a);
+
+    assert_int_equal(run(f, &out, &err, "diff", a, b, NULL), 1);
+    assert_string_equal(out, expected);
+}
+
+static void test_cli__bad_input_fail(void **state)
+{
+    Fixture *f = *state;
+    g_autofree char *path = write_stream(f, "m.qidl", 100, FALSE);
+    g_autofree char *out = NULL, *err = NULL;
+    g_autofree char *out2 = NULL, *err2 = NULL;
+    g_autofree char *out3 = NULL, *err3 = NULL;
+    g_autofree char *data = NULL;
+    g_autofree char *bad = g_build_filename(f->dir, "bad.qidl", NULL);
+    gsize len;
+
+    assert_int_equal(run(f, &out, &err, "dump", "missing.qidl", NULL), 2);
+    assert_non_null(strstr(err, "qidl: Failed to open file "));
+
+    /* One flipped bit in the last device's state. */
+    assert_true(g_file_get_contents(path, &data, &len, NULL));
+    data[len - 30] ^= 0x04;
+    assert_true(g_file_set_contents(bad, data, len, NULL));
+    assert_int_equal(run(f, &out2, &err2, "dump", bad, NULL), 2);
+    assert_true(g_str_has_prefix(err2, "qidl: "));
+    assert_non_null(strstr(err2, "bad.qidl: "));
+    assert_non_null(strstr(err2, "checksum"));
+    assert_string_equal(out2, "");
+
+    assert_true(g_file_set_contents(bad, "{\"format\": ", -1, NULL));
+    assert_int_equal(run(f, &out3, &err3, "convert", "--to", "native", bad,
+                         "x.qidl", NULL), 2);
+    assert_non_null(strstr(err3, "bad.qidl: <data>:1:"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_cli__help, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cli__usage_fail, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_cli__dump_pretty, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_cli__dump_tree_and_device, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_cli__dump_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cli__convert_round_trip, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_cli__filter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cli__diff, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cli__bad_input_fail, setup,
+                                        teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
