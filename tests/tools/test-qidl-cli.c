@@ -15,39 +15,11 @@
 #include <qidl/devices.h>
 #include <qidl/json.h>
 
-typedef struct {
-    guint32 ticks;
-    guint8 regs[2];
-} Counter;
-
-static gboolean visit_counter(QidlVisitor *v, const char *name, void *opaque,
-                              GError **error)
-{
-    Counter *obj = opaque;
-    guint32 n = G_N_ELEMENTS(obj->regs);
-
-    if (!qidl_visit_start_struct(v, name, error) ||
-        !qidl_visit_uint32(v, "ticks", &obj->ticks, error) ||
-        !qidl_visit_start_list(v, "regs", QIDL_LIST_FIXED, &n, 1, error)) {
-        return FALSE;
-    }
-    for (guint32 i = 0; i < n; i++) {
-        if (!qidl_visit_next_list(v, error) ||
-            !qidl_visit_uint8(v, NULL, &obj->regs[i], error)) {
-            return FALSE;
-        }
-    }
-    return qidl_visit_end_list(v, error) && qidl_visit_end_struct(v, error);
-}
-
-static const QidlDeviceClass counter_class = {
-    .type_name = "counter", .version = 1, .min_version = 1,
-    .size = sizeof(Counter), .visit = visit_counter,
-};
+#include "counter.h"
 
 static const QidlDeviceClass kvm_apic_class = {
     .type_name = "kvm-apic", .version = 3, .min_version = 1,
-    .size = sizeof(Counter), .visit = visit_counter,
+    .size = sizeof(Counter), .visit = counter_visit,
 };
 
 typedef struct {
@@ -183,11 +155,11 @@ static void test_cli__dump_pretty(void **state)
     assert_int_equal(run(f, &out, &err, "dump", path, NULL), 0);
     assert_string_equal(out,
         "# stream: format 1.0, producer test 1, 3 devices\n"
-        "# device c0: type counter, path /machine/c0, version 1\n"
+        "# device c0: type counter, path /machine/c0, version 2\n"
         "c0.ticks = (uint32) 0x64\n"
         "c0.regs(2)(0).[0] = (uint8) 0x1\n"
         "c0.regs(2)(0).[1] = (uint8) 0x2\n"
-        "# device c1: type counter, path /machine/c1, version 1\n"
+        "# device c1: type counter, path /machine/c1, version 2\n"
         "c1.ticks = (uint32) 0xc8\n"
         "c1.regs(2)(0).[0] = (uint8) 0x3\n"
         "c1.regs(2)(0).[1] = (uint8) 0x4\n"
