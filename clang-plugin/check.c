@@ -35,6 +35,7 @@ static const MarkerSpec markers[] = {
     { "range", 2, 2 },
     { "index_of", 1, 1 },
     { "check", 1, G_MAXUINT },
+    { "subsection", 3, 3 },
 };
 
 static const MarkerSpec *find_spec(const char *name)
@@ -101,7 +102,8 @@ static void apply_markers(QeStruct *s, QeField *f, QeDiag *diag)
                      "unknown QIDL marker '%s' on field '%s'; the markers "
                      "are immutable, derived, broken, elsewhere, optional, "
                      "size_is, string, default, version, type_is, property, "
-                     "range, index_of and check", m->name, f->name);
+                     "range, index_of, check and subsection", m->name,
+                     f->name);
             continue;
         }
         if (m->args->len < spec->min_args || m->args->len > spec->max_args ||
@@ -109,6 +111,7 @@ static void apply_markers(QeStruct *s, QeField *f, QeDiag *diag)
             qe_error(diag, &m->loc,
                      "marker '%s' on field '%s' takes %s", m->name, f->name,
                      spec->max_args == 0 ? "no arguments" :
+                     spec->min_args == 3 ? "three arguments" :
                      spec->min_args == 2 ? "two arguments" :
                      spec->max_args == 2 ? "one or two arguments" :
                      "one argument");
@@ -588,11 +591,202 @@ static gboolean is_presence_flag(const QeStruct *s, const QeField *f)
     return FALSE;
 }
 
+/* "file:line:col" of @loc, for messages that point at a second place. */
+static char *loc_text(const QeLoc *loc)
+{
+    return g_strdup_printf("%s:%u:%u", loc->file ? loc->file : "?",
+                           loc->line, loc->col);
+}
+
+/*
+ * The struct-level markers after QIDL_STRUCT: post_load and pre_save, each
+ * naming a function `gboolean fn(T *s, GError **error)` declared in the
+ * translation unit (the generated code calls it by name).
+ */
+static void check_struct_markers(QeStruct *s, QeDiag *diag)
+{
+    for (guint i = 0; i < s->markers->len; i++) {
+        QeMarker *m = g_ptr_array_index(s->markers, i);
+        gboolean post = strcmp(m->name, "post_load") == 0;
+        const char *arg0 = m->args->len > 0 ?
+                           g_ptr_array_index(m->args, 0) : "";
+        char **slot = post ? &s->post_load : &s->pre_save;
+        const QeFunc *fn = m->func;
+
+        if (!post && strcmp(m->name, "pre_save") != 0) {
+            qe_error(diag, &m->loc,
+                     "unknown QIDL struct marker '%s' on '%s'; the struct "
+                     "markers are post_load and pre_save", m->name, s->name);
+            continue;
+        }
+        if (m->args->len != 1 || !is_identifier(arg0)) {
+            qe_error(diag, &m->loc,
+                     "%s of '%s' takes one argument, the name of a function "
+                     "'gboolean fn(%s *s, GError **error)'", m->name, s->name,
+                     s->ctype);
+            continue;
+        }
+        if (*slot) {
+            qe_error(diag, &m->loc, "%s given twice on '%s'", m->name,
+                     s->name);
+            continue;
+        }
+        if (!fn) {
+            qe_error(diag, &m->loc,
+                     "%s hook '%s' of '%s' is not a declared function: "
+                     "declare 'gboolean %s(%s *s, GError **error)' in the "
+                     "header or one it includes", m->name, arg0, s->name,
+                     arg0, s->ctype);
+            continue;
+        }
+        if (fn->result != QE_RESULT_INT || fn->n_params != 2 ||
+            fn->variadic || !fn->self || fn->self_const || !fn->gerror) {
+            g_autofree char *where = loc_text(&fn->loc);
+
+            qe_error(diag, &m->loc,
+                     "%s hook '%s' of '%s' is '%s' (declared at %s); it must "
+                     "be 'gboolean %s(%s *s, GError **error)'", m->name,
+                     arg0, s->name, fn->type, where, arg0, s->ctype);
+            continue;
+        }
+        *slot = g_strdup(arg0);
+    }
+}
+
+static QeSubsection *find_subsection(const QeStruct *s, const char *name)
+{
+    for (guint i = 0; i < s->subsections->len; i++) {
+        QeSubsection *ss = g_ptr_array_index(s->subsections, i);
+
+        if (strcmp(ss->name, name) == 0) {
+            return ss;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * QIDL(subsection, "NAME", VERSION, NEEDED): groups the fields naming the
+ * same subsection, in order of first appearance.  The name is QEMU's
+ * subsection name on the wire (a counted string: at most 255 bytes);
+ * NEEDED is `bool fn(const T *s)` (or without const).
+ */
+static void collect_subsection(QeStruct *s, QeField *f, QeDiag *diag)
+{
+    const QeMarker *m = qe_field_marker(f, "subsection");
+    const char *qname, *ver, *needed;
+    g_autofree char *name = NULL;
+    QeConst c = { 0 };
+    QeSubsection *ss;
+    const QeFunc *fn;
+    guint version;
+
+    if (!m || m->args->len != 3) {
+        return;
+    }
+    qname = g_ptr_array_index(m->args, 0);
+    ver = g_ptr_array_index(m->args, 1);
+    needed = g_ptr_array_index(m->args, 2);
+    fn = m->func;
+    name = unquote(qname);
+    if (qname[0] != '"' || strcmp(name, qname) == 0 || name[0] == '\0' ||
+        strlen(name) > 255 || strpbrk(name, "\"\\") != NULL) {
+        qe_error(diag, &m->loc,
+                 "subsection name of field '%s' must be a non-empty string "
+                 "literal of at most 255 bytes without escapes, not '%s'",
+                 f->name, qname);
+        return;
+    }
+    if (!qe_const_parse(&c, ver) || c.is_float || c.negative ||
+        c.is_null || c.mag < 1 || c.mag > G_MAXUINT32) {
+        qe_error(diag, &m->loc,
+                 "version of subsection \"%s\" on field '%s' must be a "
+                 "number from 1, not '%s'", name, f->name, ver);
+        g_free(c.text);
+        return;
+    }
+    version = (guint)c.mag;
+    g_free(c.text);
+    if (!is_identifier(needed) || !fn) {
+        qe_error(diag, &m->loc,
+                 "needed predicate '%s' of subsection \"%s\" is not a "
+                 "declared function: declare 'bool %s(const %s *s)' in the "
+                 "header or one it includes", needed, name, needed,
+                 s->ctype);
+        return;
+    }
+    if ((fn->result != QE_RESULT_BOOL && fn->result != QE_RESULT_INT) ||
+        fn->n_params != 1 || fn->variadic || !fn->self) {
+        g_autofree char *where = loc_text(&fn->loc);
+
+        qe_error(diag, &m->loc,
+                 "needed predicate '%s' of subsection \"%s\" is '%s' "
+                 "(declared at %s); it must be 'bool %s(const %s *s)'",
+                 needed, name, fn->type, where, needed, s->ctype);
+        return;
+    }
+    if (!qe_field_is_serialized(f)) {
+        qe_error(diag, &m->loc,
+                 "field '%s' is not saved: it cannot be in subsection "
+                 "\"%s\"", f->name, name);
+        return;
+    }
+    ss = find_subsection(s, name);
+    if (!ss) {
+        ss = g_new0(QeSubsection, 1);
+        ss->name = g_steal_pointer(&name);
+        ss->version = version;
+        ss->needed = g_strdup(needed);
+        ss->needed_const = fn->self_const;
+        ss->loc = m->loc;
+        ss->fields = g_ptr_array_new();
+        g_ptr_array_add(s->subsections, ss);
+    } else if (ss->version != version || strcmp(ss->needed, needed) != 0) {
+        const QeField *first = g_ptr_array_index(ss->fields, 0);
+
+        qe_error(diag, &m->loc,
+                 "field '%s' gives subsection \"%s\" version %u and needed "
+                 "'%s', but field '%s' gave version %u and needed '%s': "
+                 "all fields of a subsection must agree", f->name, name,
+                 version, needed, first->name, ss->version, ss->needed);
+        return;
+    }
+    g_ptr_array_add(ss->fields, f);
+    f->subsection = ss;
+}
+
+/*
+ * Rules that depend on the order fields are visited in: subsections after
+ * every other field, and fields of a later version skipped when an older
+ * state is loaded.  A count must be loaded whenever its array is.
+ */
+static void check_visit_order(QeStruct *s, QeField *f, QeDiag *diag)
+{
+    const QeField *count = f->size_is_field;
+
+    if (!count) {
+        return;
+    }
+    if (count->subsection && count->subsection != f->subsection) {
+        qe_error(diag, &f->size_is_loc,
+                 "size_is of field '%s' names '%s', which is in subsection "
+                 "\"%s\": the count must be in the array's subsection or "
+                 "in none", f->name, count->name, count->subsection->name);
+    } else if (!f->subsection && count->version > MAX(f->version, 1)) {
+        qe_error(diag, &f->size_is_loc,
+                 "size_is of field '%s' names '%s', which appeared in "
+                 "version %u, after the array: the count must be loaded "
+                 "whenever the array is", f->name, count->name,
+                 count->version);
+    }
+}
+
 void qe_check(QeModel *model, QeDiag *diag)
 {
     for (guint i = 0; i < model->structs->len; i++) {
         QeStruct *s = g_ptr_array_index(model->structs, i);
 
+        check_struct_markers(s, diag);
         for (guint j = 0; j < s->fields->len; j++) {
             apply_markers(s, g_ptr_array_index(s->fields, j), diag);
         }
@@ -603,6 +797,10 @@ void qe_check(QeModel *model, QeDiag *diag)
             check_size_is(s, f, diag);
             check_scalar_markers(s, f, diag);
             check_optional(s, f, diag);
+            collect_subsection(s, f, diag);
+        }
+        for (guint j = 0; j < s->fields->len; j++) {
+            check_visit_order(s, g_ptr_array_index(s->fields, j), diag);
         }
         for (guint j = 0; j < s->fields->len; j++) {
             QeField *f = g_ptr_array_index(s->fields, j);

@@ -5,8 +5,8 @@
  * What the compatibility checker compares between releases, so it holds
  * what the wire depends on and nothing that moves with unrelated edits: no
  * line numbers, no offsets.  Per struct: name, C type, version, minimum
- * version, size, the check() invariants and the fields in declaration
- * order; per field: name, declared C type, wire kind, element kind/type
+ * version, size, the check() invariants, the hooks, the fields in
+ * declaration order and the subsections; per field: name, declared C type, wire kind, element kind/type
  * and size, array capacities, whether it is saved, the version it appeared
  * in and its annotations as written.  Enums list their value names.
  * docs/generator.md describes every member.
@@ -108,6 +108,9 @@ static void add_field(JsonBuilder *b, const QeField *f)
     json_builder_set_member_name(b, "saved");
     json_builder_add_boolean_value(b, qe_field_is_serialized(f));
     add_int(b, "version", f->version ? f->version : 1);
+    if (f->subsection) {
+        add_str(b, "subsection", f->subsection->name);
+    }
     if (f->flags & QE_F_PRESENCE) {
         add_str(b, "presence-of", g_str_has_prefix(f->name, "has_") ?
                                   f->name + 4 : f->name);
@@ -160,12 +163,40 @@ static void add_struct(JsonBuilder *b, const QeStruct *s)
         }
         json_builder_end_array(b);
     }
+    if (s->pre_save) {
+        add_str(b, "pre-save", s->pre_save);
+    }
+    if (s->post_load) {
+        add_str(b, "post-load", s->post_load);
+    }
     json_builder_set_member_name(b, "fields");
     json_builder_begin_array(b);
     for (guint i = 0; i < s->fields->len; i++) {
         add_field(b, g_ptr_array_index(s->fields, i));
     }
     json_builder_end_array(b);
+    if (s->subsections->len > 0) {
+        json_builder_set_member_name(b, "subsections");
+        json_builder_begin_array(b);
+        for (guint i = 0; i < s->subsections->len; i++) {
+            const QeSubsection *ss = g_ptr_array_index(s->subsections, i);
+
+            json_builder_begin_object(b);
+            add_str(b, "name", ss->name);
+            add_int(b, "version", ss->version);
+            add_str(b, "needed", ss->needed);
+            json_builder_set_member_name(b, "fields");
+            json_builder_begin_array(b);
+            for (guint j = 0; j < ss->fields->len; j++) {
+                const QeField *f = g_ptr_array_index(ss->fields, j);
+
+                json_builder_add_string_value(b, f->name);
+            }
+            json_builder_end_array(b);
+            json_builder_end_object(b);
+        }
+        json_builder_end_array(b);
+    }
     json_builder_end_object(b);
 }
 

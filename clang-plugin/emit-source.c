@@ -27,7 +27,6 @@
 typedef struct {
     GString *out;
     const QeModel *model;
-    gboolean need_fail;
     gboolean first_stmt;        /* no blank line before the first one */
     GHashTable *externals;      /* QeStruct * used from other headers */
 } Emitter;
@@ -210,27 +209,30 @@ static void value_format(QidlKind kind, const char **fmt, const char **cast)
 
 /*
  * Where a failing value is, relative to the visitor's path at the time of
- * the check: ".irq" for a field, "[%u]" with index i0 for an element.
+ * the check: a field of the struct being visited (`field`, named by
+ * qidl_visitor_fail() as "<path>.<field>"), or the element at index
+ * `index` of the list being visited (the path is the list's; the message
+ * says "at index N").
  */
 typedef struct {
-    const char *fmt;
-    const char *args;     /* "" or "i0" */
+    const char *field;    /* a field name, or NULL for a list element */
+    const char *index;    /* with field NULL: the C index ("i0") */
 } Where;
 
+/* Emits qidl_visitor_fail(), then @fail. */
 static void emit_fail(Emitter *e, int ind, const char *code,
                       const Where *w, const char *msg_fmt,
                       const char *msg_args, const char *fail)
 {
-    g_autofree char *args = g_strdup_printf(
-        "%s%s%s", w->args, *w->args && *msg_args ? ", " : "", msg_args);
+    g_autofree char *field = w->field ? g_strdup_printf("\"%s\"", w->field) :
+                             g_strdup("NULL");
 
-    e->need_fail = TRUE;
-    line(e, ind, "qidl__fail(v, error, %s,", code);
-    if (*args) {
-        line(e, ind, "           \"%s: %s\",", w->fmt, msg_fmt);
-        line(e, ind, "           %s);", args);
+    line(e, ind, "qidl_visitor_fail(v, %s, error, %s,", field, code);
+    if (*msg_args) {
+        line(e, ind, "                  \"%s\",", msg_fmt);
+        line(e, ind, "                  %s);", msg_args);
     } else {
-        line(e, ind, "           \"%s: %s\");", w->fmt, msg_fmt);
+        line(e, ind, "                  \"%s\");", msg_fmt);
     }
     line(e, ind, "%s", fail);
 }
@@ -241,6 +243,9 @@ static void emit_scalar_checks(Emitter *e, int ind, const QeField *f,
                                const Where *w, const char *fail)
 {
     const char *fmt, *cast;
+    const char *at = w->field ? "" : " at index %u";
+    g_autofree char *at_arg = w->field ? g_strdup("") :
+                              g_strdup_printf(", %s", w->index);
 
     value_format(kind, &fmt, &cast);
     if (f->range_lo.set) {
@@ -272,10 +277,11 @@ static void emit_scalar_checks(Emitter *e, int ind, const QeField *f,
             }
         }
         if (cond) {
-            g_autofree char *mf = g_strdup_printf("%s is not in range %s..%s",
-                                                  fmt, f->range_lo.text,
+            g_autofree char *mf = g_strdup_printf("%s%s is not in range %s..%s",
+                                                  fmt, at, f->range_lo.text,
                                                   f->range_hi.text);
-            g_autofree char *ma = g_strdup_printf("%s%s", cast, tmp);
+            g_autofree char *ma = g_strdup_printf("%s%s%s", cast, tmp,
+                                                  at_arg);
 
             line(e, ind, "if (%s) {", cond);
             emit_fail(e, ind + 1, "QIDL_ERROR_CONSTRAINT", w, mf, ma, fail);
@@ -285,9 +291,9 @@ static void emit_scalar_checks(Emitter *e, int ind, const QeField *f,
     if (f->index_of_field) {
         const char *arr = f->index_of_field->name;
         g_autofree char *mf = g_strdup_printf(
-            "%s is not an index of %s (%%zu elements)", fmt, arr);
-        g_autofree char *ma = g_strdup_printf("%s%s, G_N_ELEMENTS(obj->%s)",
-                                              cast, tmp, arr);
+            "%s%s is not an index of %s (%%zu elements)", fmt, at, arr);
+        g_autofree char *ma = g_strdup_printf("%s%s%s, G_N_ELEMENTS(obj->%s)",
+                                              cast, tmp, at_arg, arr);
 
         if (qe_kind_is_signed(kind)) {
             line(e, ind, "if (%s < 0 || (guint64)%s >= G_N_ELEMENTS(obj->%s)) {",
@@ -401,7 +407,7 @@ static void emit_dims(Emitter *e, int ind, const QeField *f, guint dim,
     if (dim + 1 < f->n_dims) {
         emit_dims(e, ind + 2, f, dim + 1, elem, "NULL");
     } else {
-        Where w = { "[%u]", i };
+        Where w = { NULL, i };
 
         emit_element(e, ind + 2, f, elem, "NULL", &w, "return FALSE;");
     }
@@ -436,7 +442,7 @@ static void emit_heap_array(Emitter *e, int ind, const QeField *f,
 {
     g_autofree char *count = count_expr(f);
     g_autofree char *fail = g_strdup_printf("goto fail_%s;", f->name);
-    Where w = { "[%u]", "i0" };
+    Where w = { NULL, "i0" };
 
     line(e, ind, "{");
     line(e, ind + 1, "%s *buf = obj->%s;", f->type.ctype, f->name);
@@ -444,9 +450,7 @@ static void emit_heap_array(Emitter *e, int ind, const QeField *f,
     blank(e);
     if (!f->size_is_const &&
         kind_max(f->size_is_field->type.kind) > QIDL_LIMIT_LIST_LEN) {
-        g_autofree char *where = g_strdup_printf(".%s",
-                                                 f->size_is_field->name);
-        Where cw = { where, "" };
+        Where cw = { f->size_is_field->name, "" };
         g_autofree char *mf = g_strdup_printf(
             "%%\" G_GUINT64_FORMAT \" elements of %s exceed the limit of %%u",
             f->name);
@@ -460,8 +464,7 @@ static void emit_heap_array(Emitter *e, int ind, const QeField *f,
     line(e, ind + 1, "n = %s;", count);
     line(e, ind + 1, "if (n > 0 && !buf && !qidl_visitor_is_input(v)) {");
     {
-        g_autofree char *where = g_strdup_printf(".%s", f->name);
-        Where nw = { where, "" };
+        Where nw = { f->name, "" };
 
         emit_fail(e, ind + 2, "QIDL_ERROR_INVALID", &nw,
                   "NULL with %u elements", "n", "return FALSE;");
@@ -508,8 +511,7 @@ static void emit_heap_one(Emitter *e, int ind, const QeField *f,
                           const char *name)
 {
     g_autofree char *fail = g_strdup_printf("goto fail_%s;", f->name);
-    g_autofree char *where = g_strdup_printf(".%s", f->name);
-    Where w = { where, "" };
+    Where w = { f->name, "" };
 
     line(e, ind, "present = obj->%s != NULL;", f->name);
     line(e, ind, "if (!qidl_visit_optional(v, %s, QIDL_PRESENCE_FLAG, "
@@ -551,7 +553,7 @@ static void emit_container(Emitter *e, int ind, const QeField *f,
         g_strdup_printf("g_array_index(obj->%s, %s, i0)", f->name, et);
     g_autofree char *in_lv = slist ? g_strdup("elem[0]") :
         g_strdup_printf("g_array_index(arr, %s, i0)", et);
-    Where w = { "[%u]", "i0" };
+    Where w = { NULL, "i0" };
 
     line(e, ind, "if (!qidl_visitor_is_input(v)) {");
     if (slist) {
@@ -642,16 +644,44 @@ static void emit_container(Emitter *e, int ind, const QeField *f,
     line(e, ind, "}");
 }
 
+/*
+ * Whether loading @f depends on the source's version: it appeared after
+ * the oldest version its struct still loads.  Fields of a subsection are
+ * never gated (the subsection is present or not as a whole), nor are
+ * those of an anonymous struct (always nested, so always at the current
+ * version).
+ */
+static gboolean is_gated(const QeField *f)
+{
+    return !f->subsection && !f->parent->anonymous &&
+           f->version > f->parent->min_version;
+}
+
+static gboolean struct_has_gated(const QeStruct *s)
+{
+    for (guint i = 0; i < s->fields->len; i++) {
+        const QeField *f = g_ptr_array_index(s->fields, i);
+
+        if (qe_field_is_serialized(f) && is_gated(f)) {
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
 /* Emits the visit of field @f of the struct at `obj`. */
 static void emit_field(Emitter *e, int ind, const QeField *f)
 {
     g_autofree char *decl = qe_field_decl(f);
     g_autofree char *name = g_strdup_printf("\"%s\"", f->name);
     g_autofree char *lv = g_strdup_printf("obj->%s", f->name);
-    g_autofree char *where = g_strdup_printf(".%s", f->name);
-    Where w = { where, "" };
+    Where w = { f->name, "" };
+    gboolean gated;
 
-    blank(e);
+    if (!e->first_stmt) {
+        blank(e);
+    }
+    e->first_stmt = FALSE;
     if (!qe_field_is_serialized(f)) {
         const char *why = f->flags & QE_F_PRESENCE ? "carried as the "
                           "presence of the field it flags" :
@@ -667,6 +697,20 @@ static void emit_field(Emitter *e, int ind, const QeField *f)
         return;
     }
     line(e, ind, "/* %s:%u %s */", base_name(f->loc.file), f->loc.line, decl);
+
+    gated = is_gated(f);
+    if (gated && f->dflt.set) {
+        g_autofree char *dv = qe_const_to_c(&f->dflt, f->type.kind);
+
+        /* An older source does not hold it: it loads as its default. */
+        line(e, ind, "if (version < %u) {", f->version);
+        line(e, ind + 1, "%s = %s;", lv, dv);
+        line(e, ind, "} else {");
+        ind++;
+    } else if (gated) {
+        line(e, ind, "if (version >= %u) {", f->version);
+        ind++;
+    }
 
     if (f->flags & QE_F_OPTIONAL) {
         line(e, ind, "present = obj->%s;", f->has_flag->name);
@@ -704,9 +748,7 @@ static void emit_field(Emitter *e, int ind, const QeField *f)
                                   f->n_dims == 1)) {
         if (f->size_is && !f->size_is_const &&
             kind_max(f->size_is_field->type.kind) >= f->dims[0]) {
-            g_autofree char *cw = g_strdup_printf(".%s",
-                                                  f->size_is_field->name);
-            Where w2 = { cw, "" };
+            Where w2 = { f->size_is_field->name, "" };
             g_autofree char *mf = g_strdup_printf(
                 "%%\" G_GUINT64_FORMAT \" exceeds the capacity of %s (%%zu)",
                 f->name);
@@ -730,11 +772,18 @@ static void emit_field(Emitter *e, int ind, const QeField *f)
         ind--;
         line(e, ind, "}");
     }
+    if (gated) {
+        ind--;
+        line(e, ind, "}");
+    }
 }
 
 /* Does the visit function of @s need the `present` variable? */
 static gboolean needs_present(const QeStruct *s)
 {
+    if (s->subsections->len > 0) {
+        return TRUE;
+    }
     for (guint i = 0; i < s->fields->len; i++) {
         const QeField *f = g_ptr_array_index(s->fields, i);
 
@@ -828,8 +877,53 @@ static void emit_check_fn(Emitter *e, const QeStruct *s)
     line(e, 0, "}");
 }
 
+/* Emits the visit of subsection @ss: QEMU's needed() decides on output. */
+static void emit_subsection(Emitter *e, const QeSubsection *ss)
+{
+    gboolean any_default = FALSE;
+
+    blank(e);
+    line(e, 1, "/* Subsection \"%s\", version %u, saved when %s() */",
+         ss->name, ss->version, ss->needed);
+    line(e, 1, "present = !qidl_visitor_is_input(v) && %s(obj);", ss->needed);
+    line(e, 1, "if (!qidl_visit_start_subsection(v, \"%s\", %uu, &present,",
+         ss->name, ss->version);
+    line(e, 1, "                                 error)) {");
+    line(e, 2, "return FALSE;");
+    line(e, 1, "}");
+    line(e, 1, "if (present) {");
+    e->first_stmt = TRUE;
+    for (guint i = 0; i < ss->fields->len; i++) {
+        const QeField *f = g_ptr_array_index(ss->fields, i);
+
+        emit_field(e, 2, f);
+        any_default |= f->dflt.set;
+    }
+    blank(e);
+    line(e, 2, "if (!qidl_visit_end_subsection(v, error)) {");
+    line(e, 3, "return FALSE;");
+    line(e, 2, "}");
+    if (any_default) {
+        /* Absent from the source: the fields with a default load it. */
+        line(e, 1, "} else if (qidl_visitor_is_input(v)) {");
+        for (guint i = 0; i < ss->fields->len; i++) {
+            const QeField *f = g_ptr_array_index(ss->fields, i);
+            g_autofree char *dv = NULL;
+
+            if (!f->dflt.set) {
+                continue;
+            }
+            dv = qe_const_to_c(&f->dflt, f->type.kind);
+            line(e, 2, "obj->%s = %s;", f->name, dv);
+        }
+    }
+    line(e, 1, "}");
+}
+
 static void emit_visit_fn(Emitter *e, const QeStruct *s)
 {
+    gboolean gated = struct_has_gated(s);
+
     blank(e);
     line(e, 0, "/* %s:%u %s */", base_name(s->loc.file), s->loc.line,
          s->ctype);
@@ -839,15 +933,72 @@ static void emit_visit_fn(Emitter *e, const QeStruct *s)
          (int)(strlen(linkage(s)) + strlen("gboolean qidl_visit_") +
                strlen(s->name)), "");
     line(e, 0, "{");
+    if (gated) {
+        line(e, 1, "guint32 version = %u;", s->version);
+    }
     if (needs_present(s)) {
         line(e, 1, "bool present;");
+    }
+    if (gated || needs_present(s)) {
         blank(e);
+    }
+    if (!s->anonymous) {
+        /* QEMU's rule: a loaded state is at the source's version, which
+         * must be one we still load; a nested struct is at its own. */
+        g_autofree char *range = s->min_version == s->version ?
+            g_strdup_printf("%u", s->version) :
+            g_strdup_printf("%u..%u", s->min_version, s->version);
+
+        line(e, 1, "/* A top-level load is at the source's version, which "
+             "must be %s%s;", s->min_version == s->version ? "" : "in ",
+             range);
+        line(e, 1, " * a nested struct is at its current one (QEMU's "
+             "rule). */");
+        line(e, 1, "if (qidl_visitor_is_input(v) && "
+             "qidl_visitor_get_depth(v) == 0 &&");
+        line(e, 1, "    qidl_visitor_get_version(v) != QIDL_VERSION_CURRENT) {");
+        if (gated) {
+            line(e, 2, "version = qidl_visitor_get_version(v);");
+        } else {
+            line(e, 2, "guint32 version = qidl_visitor_get_version(v);");
+            blank(e);
+        }
+        if (s->min_version == s->version) {
+            line(e, 2, "if (version != %u) {", s->version);
+        } else {
+            line(e, 2, "if (version < %u || version > %u) {", s->min_version,
+                 s->version);
+        }
+        line(e, 3, "return qidl_visitor_fail(v, NULL, error, "
+             "QIDL_ERROR_VERSION,");
+        line(e, 3, "                         \"%%s: state version %%\" "
+             "G_GUINT32_FORMAT");
+        line(e, 3, "                         \" is not %s%s\",",
+             s->min_version == s->version ? "" : "in ", range);
+        line(e, 3, "                         name ? name : \"%s\", version);",
+             s->name);
+        line(e, 2, "}");
+        line(e, 1, "}");
+    }
+    if (s->pre_save) {
+        line(e, 1, "if (!qidl_visitor_is_input(v) && !%s(obj, error)) {",
+             s->pre_save);
+        line(e, 2, "return FALSE;");
+        line(e, 1, "}");
     }
     line(e, 1, "if (!qidl_visit_start_struct(v, name, error)) {");
     line(e, 2, "return FALSE;");
     line(e, 1, "}");
+    e->first_stmt = FALSE;
     for (guint i = 0; i < s->fields->len; i++) {
-        emit_field(e, 1, g_ptr_array_index(s->fields, i));
+        const QeField *f = g_ptr_array_index(s->fields, i);
+
+        if (!f->subsection) {
+            emit_field(e, 1, f);
+        }
+    }
+    for (guint i = 0; i < s->subsections->len; i++) {
+        emit_subsection(e, g_ptr_array_index(s->subsections, i));
     }
     if (s->checks->len > 0) {
         blank(e);
@@ -860,7 +1011,17 @@ static void emit_visit_fn(Emitter *e, const QeStruct *s)
         line(e, 2, "}");
         line(e, 1, "}");
     }
-    line(e, 1, "return qidl_visit_end_struct(v, error);");
+    if (s->post_load) {
+        line(e, 1, "if (!qidl_visit_end_struct(v, error)) {");
+        line(e, 2, "return FALSE;");
+        line(e, 1, "}");
+        line(e, 1, "/* On the object just loaded: in qidl_load_%s(), the "
+             "scratch copy. */", s->name);
+        line(e, 1, "return !qidl_visitor_is_input(v) || %s(obj, error);",
+             s->post_load);
+    } else {
+        line(e, 1, "return qidl_visit_end_struct(v, error);");
+    }
     line(e, 0, "}");
 }
 
@@ -1076,10 +1237,70 @@ static const char *tables_name(const QeStruct *s)
     return s->name;
 }
 
+/*
+ * The hooks and needed() predicates as the tables' generic types: a call
+ * through a pointer of another type than the function's is undefined, so
+ * each gets a wrapper with the exact type.
+ */
+static void emit_table_wrappers(Emitter *e, const QeStruct *s)
+{
+    const char *hooks[] = { s->pre_save, s->post_load };
+    const char *kinds[] = { "pre_save", "post_load" };
+
+    gboolean first = TRUE;
+
+    if (s->pre_save || s->post_load || s->subsections->len > 0) {
+        blank(e);
+        line(e, 0, "/* The hooks and needed() predicates of %s, typed for "
+             "its tables. */", s->name);
+    }
+
+    for (gsize i = 0; i < G_N_ELEMENTS(hooks); i++) {
+        if (!hooks[i]) {
+            continue;
+        }
+        if (!first) {
+            blank(e);
+        }
+        first = FALSE;
+        line(e, 0, "static gboolean qidl_%s_%s(void *obj, GError **error)",
+             kinds[i], s->name);
+        line(e, 0, "{");
+        line(e, 1, "return %s(obj, error);", hooks[i]);
+        line(e, 0, "}");
+    }
+    for (guint i = 0; i < s->subsections->len; i++) {
+        const QeSubsection *ss = g_ptr_array_index(s->subsections, i);
+        gboolean seen = FALSE;
+
+        /* One wrapper per predicate, however many subsections use it. */
+        for (guint j = 0; j < i; j++) {
+            const QeSubsection *o = g_ptr_array_index(s->subsections, j);
+
+            seen |= strcmp(o->needed, ss->needed) == 0;
+        }
+        if (seen) {
+            continue;
+        }
+        if (!first) {
+            blank(e);
+        }
+        first = FALSE;
+        line(e, 0, "static bool qidl_needed_%s_%s(const void *obj)", s->name,
+             ss->needed);
+        line(e, 0, "{");
+        line(e, 1, "return %s((%s%s *)obj);", ss->needed,
+             ss->needed_const ? "const " : "", s->ctype);
+        line(e, 0, "}");
+    }
+}
+
 static void emit_tables(Emitter *e, const QeStruct *s)
 {
     g_autoptr(GString) flags = g_string_new(NULL);
     const char *tn = tables_name(s);
+
+    emit_table_wrappers(e, s);
 
     blank(e);
     line(e, 0, "/* %s:%u %s: the field table */", base_name(s->loc.file),
@@ -1140,6 +1361,12 @@ static void emit_tables(Emitter *e, const QeStruct *s)
 
             line(e, 2, ".type_is = \"%s\",", esc);
         }
+        if (f->subsection) {
+            line(e, 2, ".subsection = \"%s\",", f->subsection->name);
+            line(e, 2, ".subsection_version = %u,", f->subsection->version);
+            line(e, 2, ".needed = qidl_needed_%s_%s,", s->name,
+                 f->subsection->needed);
+        }
         line(e, 1, "},");
         g_string_free(dims, TRUE);
     }
@@ -1169,6 +1396,12 @@ static void emit_tables(Emitter *e, const QeStruct *s)
     if (s->checks->len > 0) {
         line(e, 1, ".check = qidl_check_%s,", s->name);
         line(e, 1, ".checks = qidl_%s_checks,", tn);
+    }
+    if (s->pre_save) {
+        line(e, 1, ".pre_save = qidl_pre_save_%s,", s->name);
+    }
+    if (s->post_load) {
+        line(e, 1, ".post_load = qidl_post_load_%s,", s->name);
     }
     line(e, 0, "};");
 }
@@ -1268,7 +1501,6 @@ GString *qe_emit_source(const QeModel *model, const QeEmitOptions *opts)
     g_string_append_printf(out, "/* Generated by qidl-extract from %s. "
                            "Do not edit. */\n", opts->source_name);
     g_string_append(out, "#include <stddef.h>\n");
-    g_string_append(out, "#include <stdarg.h>\n");
     g_string_append(out, "\n");
     g_string_append_printf(out, "#include \"%s.qidl.h\"\n", opts->stem);
 
@@ -1309,31 +1541,6 @@ GString *qe_emit_source(const QeModel *model, const QeEmitOptions *opts)
         }
     }
 
-    if (e.need_fail) {
-        g_string_append(out,
-            "\n"
-            "/* Fails a load with @code, the visitor's path, then @format. */\n"
-            "static gboolean qidl__fail(QidlVisitor *v, GError **error, "
-            "int code,\n"
-            "                           const char *format, ...) "
-            "G_GNUC_PRINTF(4, 5);\n"
-            "\n"
-            "static gboolean qidl__fail(QidlVisitor *v, GError **error, "
-            "int code,\n"
-            "                           const char *format, ...)\n"
-            "{\n"
-            "    g_autofree char *path = qidl_visitor_get_path(v);\n"
-            "    g_autofree char *msg = NULL;\n"
-            "    va_list ap;\n"
-            "\n"
-            "    va_start(ap, format);\n"
-            "    msg = g_strdup_vprintf(format, ap);\n"
-            "    va_end(ap);\n"
-            "    g_set_error(error, QIDL_ERROR, code, \"%s%s\", path,\n"
-            "                *path || msg[0] != '.' ? msg : msg + 1);\n"
-            "    return FALSE;\n"
-            "}\n");
-    }
     g_string_append(out, body->str);
     g_string_free(body, TRUE);
     g_hash_table_unref(e.externals);

@@ -194,6 +194,7 @@ typedef struct QeSubsection {
     char *name;           /* unquoted */
     guint version;
     char *needed;         /* the predicate's name */
+    gboolean needed_const; /* it takes a pointer to const */
     QeLoc loc;            /* the first field's marker */
     GPtrArray *fields;    /* QeField * (borrowed), in declaration order */
 } QeSubsection;

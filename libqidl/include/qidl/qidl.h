@@ -46,6 +46,13 @@
  *   range, LO, HI        loaded value must lie in [LO, HI]
  *   index_of, ARRAY      loaded value must be a valid index of ARRAY
  *   check, EXPR          invariant over the loaded struct (fields by name)
+ *   subsection, "NAME", VERSION, NEEDED
+ *                        in subsection NAME, saved when NEEDED(s) is true
+ *
+ * and, after QIDL_STRUCT, the struct-level hooks:
+ *
+ *   pre_save, FN         gboolean FN(T *s, GError **error) before saving
+ *   post_load, FN        the same after loading, on the scratch copy
  *
  * This header has no dependencies, so device headers can include it
  * without pulling in glib.
@@ -79,7 +86,8 @@
  *
  * Opts a struct in.  Place it after the `struct` keyword:
  * `typedef struct QIDL_STRUCT(2, 1) Foo { ... } Foo;`.  Fields added in a
- * later version carry QIDL(version, N).
+ * later version carry QIDL(version, N).  Hooks follow it:
+ * `typedef struct QIDL_STRUCT(3, 1) QIDL(post_load, foo_post_load) Foo`.
  */
 #define QIDL_STRUCT(version, min_version) \
     QIDL__ANNOTATE("qidl:struct, " QIDL__XSTR(version, min_version))

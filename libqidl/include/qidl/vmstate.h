@@ -102,6 +102,31 @@ typedef union {
 typedef struct QidlVmsStruct QidlVmsStruct;
 
 /**
+ * QidlVmsNeededFunc:
+ * @obj: the object being saved
+ *
+ * A subsection's needed() predicate (QIDL(subsection, NAME, VERSION,
+ * NEEDED)): whether the subsection is written.  A pure function of the
+ * state.
+ *
+ * Returns: TRUE to write the subsection.
+ */
+typedef bool (*QidlVmsNeededFunc)(const void *obj);
+
+/**
+ * QidlVmsHookFunc:
+ * @obj: the object: the one being saved (pre_save), or the scratch copy
+ *   just loaded (post_load)
+ * @error: return location for a GError
+ *
+ * A struct's pre_save or post_load hook (QIDL(pre_save, fn),
+ * QIDL(post_load, fn)).
+ *
+ * Returns: FALSE, with @error set, to fail the save or the load.
+ */
+typedef gboolean (*QidlVmsHookFunc)(void *obj, GError **error);
+
+/**
  * QidlVmsField:
  * @name: the C field name (the name on the wire)
  * @ctype: the C type as declared, normalised ("uint8_t[16]", "Timer *")
@@ -127,6 +152,13 @@ typedef struct QidlVmsStruct QidlVmsStruct;
  * @type: for structs (and lists of them), the element struct's table;
  *   NULL otherwise
  * @type_is: the type_is argument as written, or NULL
+ * @subsection: the name of the subsection the field is in
+ *   (QIDL(subsection, ...)), or NULL.  The fields of one subsection have
+ *   the same name, version and @needed; subsections are visited after
+ *   every field outside them, in order of first appearance.
+ * @subsection_version: with @subsection, the subsection's version
+ * @needed: with @subsection, the needed() predicate deciding on save
+ *   whether the subsection is written
  */
 typedef struct {
     const char *name;
@@ -149,6 +181,9 @@ typedef struct {
     QidlVmsValue range_max;
     const QidlVmsStruct *type;
     const char *type_is;
+    const char *subsection;
+    guint32 subsection_version;
+    QidlVmsNeededFunc needed;
 } QidlVmsField;
 
 /**
@@ -177,6 +212,9 @@ typedef gboolean (*QidlVmsCheckFunc)(const void *obj, const char *path,
  * @check: (nullable): the check() invariants, or NULL if there are none
  * @checks: (nullable): the invariants' text, NULL-terminated, for messages
  *   and schemas
+ * @pre_save: (nullable): the hook run before the struct is saved
+ * @post_load: (nullable): the hook run after the struct was loaded, on
+ *   the scratch copy, before it is committed
  */
 struct QidlVmsStruct {
     const char *name;
@@ -187,6 +225,8 @@ struct QidlVmsStruct {
     guint32 n_fields;
     QidlVmsCheckFunc check;
     const char *const *checks;
+    QidlVmsHookFunc pre_save;
+    QidlVmsHookFunc post_load;
 };
 
 /**
