@@ -210,13 +210,11 @@ static void value_format(QidlKind kind, const char **fmt, const char **cast)
 /*
  * Where a failing value is, relative to the visitor's path at the time of
  * the check: a field of the struct being visited (`field`, named by
- * qidl_visitor_fail() as "<path>.<field>"), or the element at index
- * `index` of the list being visited (the path is the list's; the message
- * says "at index N").
+ * qidl_visitor_fail() as "<path>.<field>"), or the element of the list
+ * being visited that was visited last (QIDL_FAIL_ELEMENT: "<path>[N]").
  */
 typedef struct {
     const char *field;    /* a field name, or NULL for a list element */
-    const char *index;    /* with field NULL: the C index ("i0") */
 } Where;
 
 /* Emits qidl_visitor_fail(), then @fail. */
@@ -225,7 +223,7 @@ static void emit_fail(Emitter *e, int ind, const char *code,
                       const char *msg_args, const char *fail)
 {
     g_autofree char *field = w->field ? g_strdup_printf("\"%s\"", w->field) :
-                             g_strdup("NULL");
+                             g_strdup("QIDL_FAIL_ELEMENT");
 
     line(e, ind, "qidl_visitor_fail(v, %s, error, %s,", field, code);
     if (*msg_args) {
@@ -243,9 +241,6 @@ static void emit_scalar_checks(Emitter *e, int ind, const QeField *f,
                                const Where *w, const char *fail)
 {
     const char *fmt, *cast;
-    const char *at = w->field ? "" : " at index %u";
-    g_autofree char *at_arg = w->field ? g_strdup("") :
-                              g_strdup_printf(", %s", w->index);
 
     value_format(kind, &fmt, &cast);
     if (f->range_lo.set) {
@@ -277,11 +272,10 @@ static void emit_scalar_checks(Emitter *e, int ind, const QeField *f,
             }
         }
         if (cond) {
-            g_autofree char *mf = g_strdup_printf("%s%s is not in range %s..%s",
-                                                  fmt, at, f->range_lo.text,
+            g_autofree char *mf = g_strdup_printf("%s is not in range %s..%s",
+                                                  fmt, f->range_lo.text,
                                                   f->range_hi.text);
-            g_autofree char *ma = g_strdup_printf("%s%s%s", cast, tmp,
-                                                  at_arg);
+            g_autofree char *ma = g_strdup_printf("%s%s", cast, tmp);
 
             line(e, ind, "if (%s) {", cond);
             emit_fail(e, ind + 1, "QIDL_ERROR_CONSTRAINT", w, mf, ma, fail);
@@ -291,9 +285,9 @@ static void emit_scalar_checks(Emitter *e, int ind, const QeField *f,
     if (f->index_of_field) {
         const char *arr = f->index_of_field->name;
         g_autofree char *mf = g_strdup_printf(
-            "%s%s is not an index of %s (%%zu elements)", fmt, at, arr);
-        g_autofree char *ma = g_strdup_printf("%s%s%s, G_N_ELEMENTS(obj->%s)",
-                                              cast, tmp, at_arg, arr);
+            "%s is not an index of %s (%%zu elements)", fmt, arr);
+        g_autofree char *ma = g_strdup_printf("%s%s, G_N_ELEMENTS(obj->%s)",
+                                              cast, tmp, arr);
 
         if (qe_kind_is_signed(kind)) {
             line(e, ind, "if (%s < 0 || (guint64)%s >= G_N_ELEMENTS(obj->%s)) {",
@@ -407,7 +401,7 @@ static void emit_dims(Emitter *e, int ind, const QeField *f, guint dim,
     if (dim + 1 < f->n_dims) {
         emit_dims(e, ind + 2, f, dim + 1, elem, "NULL");
     } else {
-        Where w = { NULL, i };
+        Where w = { NULL };
 
         emit_element(e, ind + 2, f, elem, "NULL", &w, "return FALSE;");
     }
@@ -442,7 +436,7 @@ static void emit_heap_array(Emitter *e, int ind, const QeField *f,
 {
     g_autofree char *count = count_expr(f);
     g_autofree char *fail = g_strdup_printf("goto fail_%s;", f->name);
-    Where w = { NULL, "i0" };
+    Where w = { NULL };
 
     line(e, ind, "{");
     line(e, ind + 1, "%s *buf = obj->%s;", f->type.ctype, f->name);
@@ -450,7 +444,7 @@ static void emit_heap_array(Emitter *e, int ind, const QeField *f,
     blank(e);
     if (!f->size_is_const &&
         kind_max(f->size_is_field->type.kind) > QIDL_LIMIT_LIST_LEN) {
-        Where cw = { f->size_is_field->name, "" };
+        Where cw = { f->size_is_field->name };
         g_autofree char *mf = g_strdup_printf(
             "%%\" G_GUINT64_FORMAT \" elements of %s exceed the limit of %%u",
             f->name);
@@ -464,7 +458,7 @@ static void emit_heap_array(Emitter *e, int ind, const QeField *f,
     line(e, ind + 1, "n = %s;", count);
     line(e, ind + 1, "if (n > 0 && !buf && !qidl_visitor_is_input(v)) {");
     {
-        Where nw = { f->name, "" };
+        Where nw = { f->name };
 
         emit_fail(e, ind + 2, "QIDL_ERROR_INVALID", &nw,
                   "NULL with %u elements", "n", "return FALSE;");
@@ -511,7 +505,7 @@ static void emit_heap_one(Emitter *e, int ind, const QeField *f,
                           const char *name)
 {
     g_autofree char *fail = g_strdup_printf("goto fail_%s;", f->name);
-    Where w = { f->name, "" };
+    Where w = { f->name };
 
     line(e, ind, "present = obj->%s != NULL;", f->name);
     line(e, ind, "if (!qidl_visit_optional(v, %s, QIDL_PRESENCE_FLAG, "
@@ -553,7 +547,7 @@ static void emit_container(Emitter *e, int ind, const QeField *f,
         g_strdup_printf("g_array_index(obj->%s, %s, i0)", f->name, et);
     g_autofree char *in_lv = slist ? g_strdup("elem[0]") :
         g_strdup_printf("g_array_index(arr, %s, i0)", et);
-    Where w = { NULL, "i0" };
+    Where w = { NULL };
 
     line(e, ind, "if (!qidl_visitor_is_input(v)) {");
     if (slist) {
@@ -675,7 +669,7 @@ static void emit_field(Emitter *e, int ind, const QeField *f)
     g_autofree char *decl = qe_field_decl(f);
     g_autofree char *name = g_strdup_printf("\"%s\"", f->name);
     g_autofree char *lv = g_strdup_printf("obj->%s", f->name);
-    Where w = { f->name, "" };
+    Where w = { f->name };
     gboolean gated;
 
     if (!e->first_stmt) {
@@ -748,7 +742,7 @@ static void emit_field(Emitter *e, int ind, const QeField *f)
                                   f->n_dims == 1)) {
         if (f->size_is && !f->size_is_const &&
             kind_max(f->size_is_field->type.kind) >= f->dims[0]) {
-            Where w2 = { f->size_is_field->name, "" };
+            Where w2 = { f->size_is_field->name };
             g_autofree char *mf = g_strdup_printf(
                 "%%\" G_GUINT64_FORMAT \" exceeds the capacity of %s (%%zu)",
                 f->name);

@@ -172,7 +172,14 @@ static void set_error_va(const QidlVisitor *v, const char *field,
     g_autoptr(GString) msg = g_string_new(NULL);
 
     append_path(v, msg);
-    if (field) {
+    if (field && strcmp(field, QIDL_FAIL_ELEMENT) == 0) {
+        const QidlPathSegment *seg = qidl_visitor__segment(v, 0);
+
+        /* The current element of the list being visited. */
+        g_return_if_fail(seg && seg->kind == QIDL_KIND_LIST &&
+                         seg->started > 0);
+        g_string_append_printf(msg, "[%" G_GUINT32_FORMAT "]", seg->index);
+    } else if (field) {
         if (msg->len > 0) {
             g_string_append_c(msg, '.');
         }

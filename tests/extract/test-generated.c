@@ -495,8 +495,18 @@ static void try_constrained(const char *name, gint64 value, gboolean ok)
         if (qidl_load_Constrained(in, "dev", &obj, &error)) {
             fail_msg("%s = %" G_GINT64_FORMAT " was accepted", name, value);
         }
+        /* check() is a struct-level invariant: it names the struct. */
+        g_autofree char *prefix = strcmp(name, "setup_index") == 0 ?
+            g_strdup("dev: check failed: setup_index <= setup_len") :
+            g_strdup_printf("dev.%s: ", name);
+
         assert_true(g_error_matches(error, QIDL_ERROR,
                                     QIDL_ERROR_CONSTRAINT));
+        /* The message names the value itself, list elements included. */
+        if (!g_str_has_prefix(error->message, prefix)) {
+            fail_msg("\"%s\" does not start with \"%s\"", error->message,
+                     prefix);
+        }
         assert_memory_equal(&before, &obj, sizeof(obj));
     }
 }

@@ -236,7 +236,9 @@ char *qidl_visitor_get_path(const QidlVisitor *v);
  * qidl_visitor_fail:
  * @v: a visitor, in the middle of a visit
  * @field: (nullable): the name of a field of the struct being visited, to
- *   name in the path; NULL for the current position itself
+ *   name in the path; QIDL_FAIL_ELEMENT for the element of the list being
+ *   visited that was visited last (`regs[7]`); NULL for the current
+ *   position itself
  * @error: return location for a GError
  * @code: a #QidlErrorCode, usually QIDL_ERROR_CONSTRAINT
  * @format: printf-style message without the path
@@ -248,6 +250,8 @@ char *qidl_visitor_get_path(const QidlVisitor *v);
  *
  * Returns: FALSE, so callers can `return qidl_visitor_fail(...)`.
  */
+#define QIDL_FAIL_ELEMENT "[]"
+
 gboolean qidl_visitor_fail(const QidlVisitor *v, const char *field,
                            GError **error, int code, const char *format,
                            ...) G_GNUC_PRINTF(5, 6);

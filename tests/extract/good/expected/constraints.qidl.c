@@ -115,9 +115,9 @@ gboolean qidl_visit_Constrained(QidlVisitor *v, const char *name, Constrained *o
                 }
                 if (qidl_visitor_is_input(v)) {
                     if (tmp < 1 || tmp > 200) {
-                        qidl_visitor_fail(v, NULL, error, QIDL_ERROR_CONSTRAINT,
-                                          "%" G_GUINT64_FORMAT " at index %u is not in range 1..200",
-                                          (guint64)tmp, i0);
+                        qidl_visitor_fail(v, QIDL_FAIL_ELEMENT, error, QIDL_ERROR_CONSTRAINT,
+                                          "%" G_GUINT64_FORMAT " is not in range 1..200",
+                                          (guint64)tmp);
                         return FALSE;
                     }
                     obj->regs[i0] = tmp;
