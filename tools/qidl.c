@@ -3,13 +3,16 @@
  * qidl: inspect, convert, filter and compare device-state streams.
  *
  *     qidl dump STREAM [--format pretty|json|tree] [--device PATTERN]
- *     qidl convert IN OUT --to native|json [--compress]
+ *     qidl convert IN OUT --to native|json|qemu [--compress]
  *     qidl filter --rules RULES.json [--rules ...] IN OUT [--to ...]
  *     qidl diff A B
  *
  * Inputs are detected from their content: a native stream, a
- * zstd-compressed native stream, or the stream's typed JSON form.  "-"
- * stands for standard input or output.
+ * zstd-compressed native stream, the stream's typed JSON form, or a QEMU
+ * migration stream (magic "QEVM", docs/qemu-stream.md).  "-" stands for
+ * standard input or output.  A QEMU stream is written back (--to qemu)
+ * from a QEMU stream only: its RAM, configuration and vmdesc are not in
+ * the other forms, which hold device state alone.
  *
  * Exit status: 0 on success (for diff: the streams are equal), 1 when diff
  * found differences, 2 on any error (bad usage, unreadable input, a
@@ -20,15 +23,20 @@
 
 #include <qidl/filter.h>
 #include <qidl/json.h>
+#include <qidl/qemu-stream.h>
 #include <qidl/stream.h>
 
 #define EXIT_DIFFERENT 1
 #define EXIT_ERROR 2
 
-/* A whole stream in memory: its devices as a tree, and everything else. */
+/*
+ * A whole stream in memory: its devices as a tree, and everything else:
+ * @info for the native and JSON forms, @qemu too for a QEMU stream.
+ */
 typedef struct {
     QidlTree *tree;
     QidlStreamInfo *info;
+    QidlQemuStreamInfo *qemu;
     gboolean was_json;
 } Stream;
 
@@ -36,6 +44,7 @@ static void stream_clear(Stream *s)
 {
     qidl_tree_free(s->tree);
     qidl_stream_info_free(s->info);
+    qidl_qemu_stream_info_free(s->qemu);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Stream, stream_clear)
@@ -105,7 +114,18 @@ static gboolean load_stream(const char *path, Stream *s, GError **error)
         return FALSE;
     }
     data = g_bytes_get_data(bytes, &len);
-    if (looks_like_json(data, len)) {
+    if (qidl_qemu_stream_detect(data, len)) {
+        s->tree = qidl_qemu_stream_read_tree_full(bytes, NULL, -1, &s->qemu,
+                                                  error);
+        if (s->tree) {
+            const char *machine = qidl_qemu_stream_info_get_machine(s->qemu);
+
+            /* What converting it to the native or JSON form records. */
+            s->info = qidl_stream_info_new("qidl", QIDL_VERSION);
+            qidl_stream_info_set_metadata(s->info, "source", "qemu");
+            qidl_stream_info_set_metadata(s->info, "qemu.machine", machine);
+        }
+    } else if (looks_like_json(data, len)) {
         g_autoptr(JsonNode) json = qidl_json_parse((const char *)data,
                                                    (gssize)len, error);
 
@@ -125,6 +145,7 @@ static gboolean load_stream(const char *path, Stream *s, GError **error)
 typedef enum {
     FORMAT_NATIVE,
     FORMAT_JSON,
+    FORMAT_QEMU,
 } OutputFormat;
 
 static gboolean parse_format(const char *name, OutputFormat *out,
@@ -134,9 +155,11 @@ static gboolean parse_format(const char *name, OutputFormat *out,
         *out = FORMAT_NATIVE;
     } else if (g_strcmp0(name, "json") == 0) {
         *out = FORMAT_JSON;
+    } else if (g_strcmp0(name, "qemu") == 0) {
+        *out = FORMAT_QEMU;
     } else {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "--to must be native or json, not \"%s\"", name);
+                    "--to must be native, json or qemu, not \"%s\"", name);
         return FALSE;
     }
     return TRUE;
@@ -146,7 +169,21 @@ static gboolean save_stream(const Stream *s, const char *path,
                             OutputFormat format, gboolean compress,
                             GError **error)
 {
-    if (format == FORMAT_JSON) {
+    if (format == FORMAT_QEMU) {
+        g_autoptr(GByteArray) out = g_byte_array_new();
+
+        if (!s->qemu) {
+            g_set_error(error, QIDL_ERROR, QIDL_ERROR_UNSUPPORTED,
+                        "--to qemu needs a QEMU stream as input: the native "
+                        "and JSON forms hold no RAM, configuration or "
+                        "vmdesc");
+            return FALSE;
+        }
+        if (!qidl_qemu_stream_write_tree(s->tree, s->qemu, out, error)) {
+            return FALSE;
+        }
+        return write_output(path, out->data, out->len, error);
+    } else if (format == FORMAT_JSON) {
         g_autoptr(JsonNode) json = NULL;
         g_autofree char *text = NULL;
 
@@ -256,11 +293,40 @@ static GOptionContext *subcommand_context(const char *name,
     g_set_prgname(name);
     g_option_context_set_summary(ctx, summary);
     g_option_context_set_description(ctx,
-        "Inputs may be native streams (plain or zstd) or their typed JSON "
-        "form,\ndetected from content; '-' is standard input/output.\n"
+        "Inputs may be native streams (plain or zstd), their typed JSON "
+        "form or\nQEMU migration streams, detected from content; '-' is "
+        "standard input/output.\n"
         "Exit status: 0 success, 1 differences (diff), 2 error.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     return ctx;
+}
+
+/* The first lines of a dump of a QEMU stream: what is not device state. */
+static void append_qemu_header(const Stream *s, guint shown, GString *out)
+{
+    const char *machine = qidl_qemu_stream_info_get_machine(s->qemu);
+    QidlQemuRamStats ram;
+    gsize vmdesc_len = 0;
+
+    qidl_qemu_stream_info_get_ram_stats(s->qemu, &ram);
+    qidl_qemu_stream_info_get_vmdesc(s->qemu, &vmdesc_len);
+    g_string_append_printf(out,
+        "# qemu stream: version %u, machine %s, %s, %u record%s, %u device%s, "
+        "vmdesc %" G_GSIZE_FORMAT " bytes\n", QIDL_QEMU_STREAM_VERSION,
+        machine ? machine : "(no configuration)",
+        qidl_qemu_stream_info_has_footers(s->qemu) ? "section footers"
+                                                   : "no section footers",
+        qidl_qemu_stream_info_get_n_records(s->qemu),
+        qidl_qemu_stream_info_get_n_records(s->qemu) == 1 ? "" : "s",
+        shown, shown == 1 ? "" : "s", vmdesc_len);
+    g_string_append_printf(out,
+        "# ram: %u block%s, %" G_GUINT64_FORMAT " bytes, page size %"
+        G_GUINT32_FORMAT "; pages sent: %" G_GUINT64_FORMAT " zero, %"
+        G_GUINT64_FORMAT " whole, %" G_GUINT64_FORMAT " xbzrle, %"
+        G_GUINT64_FORMAT " compressed\n", ram.n_blocks,
+        ram.n_blocks == 1 ? "" : "s", ram.total_bytes, ram.page_size,
+        ram.zero_pages, ram.normal_pages, ram.xbzrle_pages,
+        ram.compressed_pages);
 }
 
 static int cmd_dump(int argc, char **argv)
@@ -328,14 +394,18 @@ static int cmd_dump(int argc, char **argv)
     } else {
         const QidlNode *root = qidl_tree_get_root(s.tree);
 
-        g_string_append_printf(out,
-            "# stream: format %u.%u, producer %s %s%s, %u device%s\n",
-            qidl_stream_info_get_format_major(s.info),
-            qidl_stream_info_get_format_minor(s.info),
-            qidl_stream_info_get_producer(s.info),
-            qidl_stream_info_get_producer_version(s.info),
-            qidl_stream_info_get_compressed(s.info) ? ", zstd" : "",
-            shown, shown == 1 ? "" : "s");
+        if (s.qemu) {
+            append_qemu_header(&s, shown, out);
+        } else {
+            g_string_append_printf(out,
+                "# stream: format %u.%u, producer %s %s%s, %u device%s\n",
+                qidl_stream_info_get_format_major(s.info),
+                qidl_stream_info_get_format_minor(s.info),
+                qidl_stream_info_get_producer(s.info),
+                qidl_stream_info_get_producer_version(s.info),
+                qidl_stream_info_get_compressed(s.info) ? ", zstd" : "",
+                shown, shown == 1 ? "" : "s");
+        }
         for (const QidlNode *dev = qidl_node_get_first_child(root); dev;
              dev = qidl_node_get_next(dev)) {
             if (format && strcmp(format, "tree") == 0) {
@@ -363,14 +433,15 @@ static int cmd_convert(int argc, char **argv)
     gboolean compress = FALSE;
     const GOptionEntry entries[] = {
         { "to", 't', 0, G_OPTION_ARG_STRING, &to,
-          "output format: native or json (required)", "FORMAT" },
+          "output format: native, json or qemu (required)", "FORMAT" },
         { "compress", 'z', 0, G_OPTION_ARG_NONE, &compress,
           "compress a native output with zstd (JSON: record it so "
           "converting back compresses)", NULL },
         { NULL },
     };
     GOptionContext *ctx = subcommand_context("qidl convert", "IN OUT",
-        "Convert a stream between the native form and its typed JSON form.",
+        "Convert a stream between the native form, its typed JSON form and "
+        "QEMU's\nmigration stream (--to qemu: from a QEMU stream only).",
         entries);
     g_auto(Stream) s = { 0 };
     OutputFormat format;
@@ -406,7 +477,7 @@ static int cmd_filter(int argc, char **argv)
           "a JSON rule file (repeat for several; applied in order)",
           "RULES.json" },
         { "to", 't', 0, G_OPTION_ARG_STRING, &to,
-          "output format: native or json (default: as the input)",
+          "output format: native, json or qemu (default: as the input)",
           "FORMAT" },
         { "compress", 'z', 0, G_OPTION_ARG_NONE, &compress,
           "compress a native output with zstd", NULL },
@@ -445,7 +516,8 @@ static int cmd_filter(int argc, char **argv)
         return fail(error);
     }
     if (!to) {
-        format = s.was_json ? FORMAT_JSON : FORMAT_NATIVE;
+        format = s.qemu ? FORMAT_QEMU
+                        : s.was_json ? FORMAT_JSON : FORMAT_NATIVE;
     }
     if (!qidl_filter_set_apply(set, s.tree, &stats, &error)) {
         return fail(error);
@@ -569,15 +641,19 @@ static int cmd_diff(int argc, char **argv)
     return devices == 0 ? 0 : EXIT_DIFFERENT;
 }
 
+/* qidl-compat.c */
+int qidl_cmd_compat(int argc, char **argv);
+
 static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
     { "dump", cmd_dump, "print every device's state by name and type" },
-    { "convert", cmd_convert, "convert between native and JSON forms" },
+    { "convert", cmd_convert, "convert between native, JSON and QEMU forms" },
     { "filter", cmd_filter, "rewrite state with migration filter rules" },
     { "diff", cmd_diff, "show the devices and fields two streams differ in" },
+    { "compat", qidl_cmd_compat, "check schemas or a stream for migration compatibility" },
 };
 
 static void print_usage(FILE *f)

@@ -85,4 +85,56 @@ G_STATIC_ASSERT(QIDL_LIMIT_LIST_LEN <= G_MAXUINT32);
 G_STATIC_ASSERT(QIDL_LIMIT_NAME_LEN <= G_MAXUINT8);
 G_STATIC_ASSERT(QIDL_LIMIT_JSON_LEN <= G_MAXUINT32);
 
+/*
+ * QEMU migration streams (qemu-stream.h).
+ *
+ * Length of one stream.  A stream is held in memory whole and written back
+ * into a GByteArray (at most G_MAXUINT bytes); guest RAM dominates it, so
+ * 2 GiB admits guests with up to about 2 GiB of touched RAM while keeping
+ * a reader and a writer of one stream within a few GiB.
+ */
+#define QIDL_LIMIT_QEMU_STREAM_LEN (2u << 30)
+
+/*
+ * Length of the vmdesc JSON trailer.  QEMU's description of a q35 machine
+ * with a dozen devices is about 100 KiB; 16 MiB is far above a large
+ * machine's and bounds what the JSON parser is handed.
+ */
+#define QIDL_LIMIT_QEMU_VMDESC_LEN (16u << 20)
+
+/*
+ * Nesting of the vmdesc JSON text.  Each nested VMState struct adds three
+ * levels (field object, "struct" object, "fields" array) and the document
+ * adds four; bounding it by the visit depth keeps json-glib's recursive
+ * parser, and the layout compiler, within a small stack.
+ */
+#define QIDL_LIMIT_QEMU_VMDESC_DEPTH (3 * QIDL_LIMIT_DEPTH + 4)
+
+/*
+ * Records (sections, commands) in one stream.  A machine has a few hundred
+ * device sections; a live migration adds one RAM section per iteration,
+ * thousands for a busy guest.  1 Mi records bounds the record table.
+ */
+#define QIDL_LIMIT_QEMU_RECORDS (1u << 20)
+
+/*
+ * RAM blocks announced by the setup section.  A PC has about ten (RAM,
+ * ROMs, option ROMs, VGA memory); every device with memory adds one.
+ */
+#define QIDL_LIMIT_QEMU_RAM_BLOCKS 4096u
+
+/*
+ * Fields (layout entries) the vmdesc may describe in one stream.  The same
+ * bound as the native stream's values: each becomes at least one tree
+ * node.
+ */
+#define QIDL_LIMIT_QEMU_FIELDS (1u << 24)
+
+G_STATIC_ASSERT(QIDL_LIMIT_QEMU_STREAM_LEN <= G_MAXUINT);
+G_STATIC_ASSERT(QIDL_LIMIT_QEMU_VMDESC_LEN < QIDL_LIMIT_QEMU_STREAM_LEN);
+G_STATIC_ASSERT(QIDL_LIMIT_QEMU_VMDESC_DEPTH <= G_MAXUINT8);
+G_STATIC_ASSERT(QIDL_LIMIT_QEMU_RECORDS <= G_MAXUINT32);
+G_STATIC_ASSERT(QIDL_LIMIT_QEMU_RAM_BLOCKS <= G_MAXUINT32);
+G_STATIC_ASSERT(QIDL_LIMIT_QEMU_FIELDS <= G_MAXUINT32);
+
 #endif /* QIDL_LIMITS_H */
