@@ -443,17 +443,19 @@ static void classify_added(Named *nm, const char *base, const SchemaType *o,
         ADD(nm, QIDL_SCHEMA_CHANGE_FIELD_ADDED, FALSE, path,
             "added in version %u of subsection %s (OLD's is %u)",
             nsub->version, nf->subsection, osub->version);
+    } else if (n->version > o->version) {
+        ADD(nm, QIDL_SCHEMA_CHANGE_VERSION_NOT_BUMPED, TRUE, path,
+            "added without a default, not optional, and declared from "
+            "version %u although %s went from version %u to %u: OLD's "
+            "version %u streams do not carry it; mark the field "
+            "QIDL(version, %u), or give it a default", nf->version,
+            n->name, o->version, n->version, o->version, o->version + 1);
     } else {
-        g_autofree char *declared = nf->version > 1 ?
-            g_strdup_printf(" (its QIDL(version, %u) is not above it)",
-                            nf->version) : g_strdup("");
-
         ADD(nm, QIDL_SCHEMA_CHANGE_VERSION_NOT_BUMPED, TRUE, path,
             "added without a default, not optional, and %s stays at "
-            "version %u%s: OLD's version %u streams do not carry it; bump "
+            "version %u: OLD's version %u streams do not carry it; bump "
             "the version and mark the field QIDL(version, %u), or give it "
-            "a default", n->name, n->version, declared, o->version,
-            o->version + 1);
+            "a default", n->name, n->version, o->version, o->version + 1);
     }
 }
 

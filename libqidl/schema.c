@@ -14,7 +14,6 @@
  */
 #include <string.h>
 
-#include <glib/gstdio.h>
 #include <qidl/json.h>
 #include <qidl/limits.h>
 

@@ -386,6 +386,27 @@ static void test_schema__field_added_with_stale_version_fail(void **state)
            NULL);
 }
 
+static void test_schema__field_added_unmarked_in_bumped_struct_fail(
+    void **state)
+{
+    /* The struct went to version 2, but the field says nothing. */
+    g_autoptr(QidlSchemaReport) r = compare(
+        file_of(st("Dev", 1, 1, BASE_FIELDS, NULL), NULL),
+        file_of(st("Dev", 2, 1, BASE_FIELDS,
+                   field("status", "uint32", NULL), NULL), NULL));
+    const QidlSchemaChange *c;
+
+    expect_n(r, 2, 1);
+    c = expect(r, "Dev.status", QIDL_SCHEMA_CHANGE_VERSION_NOT_BUMPED, TRUE,
+               NULL);
+    assert_string_equal(c->message,
+                        "added without a default, not optional, and "
+                        "declared from version 1 although Dev went from "
+                        "version 1 to 2: OLD's version 1 streams do not "
+                        "carry it; mark the field QIDL(version, 2), or give "
+                        "it a default");
+}
+
 static void test_schema__field_removed_fail(void **state)
 {
     g_autoptr(QidlSchemaReport) r = compare(
@@ -1242,6 +1263,40 @@ static void test_read__extractor_goldens(void **state)
     expect_n(r, 0, 0);
 }
 
+static void test_read__every_truncation_fails_cleanly(void **state)
+{
+    /* A schema cut anywhere is refused with an error, never a crash, and
+     * leaves nothing behind (run under ASan by make check-asan). */
+    const char *files[] = { "tests/extract/good/expected/uart.qidl.json",
+                            "tests/compat/data/qemu-old.json" };
+    const QidlSchemaFormat formats[] = { QIDL_SCHEMA_FORMAT_QIDL,
+                                         QIDL_SCHEMA_FORMAT_QEMU_VMSTATE };
+
+    for (guint k = 0; k < G_N_ELEMENTS(files); k++) {
+        g_autofree char *path = source_path(files[k]);
+        g_autofree char *data = NULL;
+        gsize len;
+        /* Every length for the small file, every 7th for the big one. */
+        gsize step = k == 0 ? 1 : 7;
+
+        assert_true(g_file_get_contents(path, &data, &len, NULL));
+        for (gsize cut = 0; cut < len; cut += step) {
+            g_autoptr(QidlSchema) s = qidl_schema_new(formats[k]);
+            g_autoptr(GError) error = NULL;
+            gboolean ok = qidl_schema_load_data(s, data, (gssize)cut, "cut",
+                                                &error);
+
+            /* Only the whole text, minus trailing blanks, is a schema. */
+            if (ok) {
+                assert_true(cut >= len - 2);
+            } else {
+                assert_non_null(error);
+                assert_int_equal(qidl_schema_get_n_types(s), 0);
+            }
+        }
+    }
+}
+
 static void test_read__directory_limit(void **state)
 {
     g_autoptr(GError) error = NULL;
@@ -1513,6 +1568,8 @@ int main(void)
         cmocka_unit_test(test_schema__min_version_raised_within_old),
         cmocka_unit_test(test_schema__field_added_without_bump_fail),
         cmocka_unit_test(test_schema__field_added_with_stale_version_fail),
+        cmocka_unit_test(
+            test_schema__field_added_unmarked_in_bumped_struct_fail),
         cmocka_unit_test(test_schema__field_removed_fail),
         cmocka_unit_test(test_schema__kind_changed_fail),
         cmocka_unit_test(test_schema__width_changed_fail),
@@ -1554,6 +1611,7 @@ int main(void)
         cmocka_unit_test(test_read__qemu_errors_fail),
         cmocka_unit_test(test_read__failed_file_changes_nothing),
         cmocka_unit_test(test_read__extractor_goldens),
+        cmocka_unit_test(test_read__every_truncation_fails_cleanly),
         cmocka_unit_test(test_read__directory_limit),
         cmocka_unit_test(test_report__text_and_json),
         cmocka_unit_test(test_report__kind_names),

@@ -137,4 +137,23 @@ G_STATIC_ASSERT(QIDL_LIMIT_QEMU_RECORDS <= G_MAXUINT32);
 G_STATIC_ASSERT(QIDL_LIMIT_QEMU_RAM_BLOCKS <= G_MAXUINT32);
 G_STATIC_ASSERT(QIDL_LIMIT_QEMU_FIELDS <= G_MAXUINT32);
 
+/* Schemas (schema.h). */
+
+/*
+ * Schema files one directory may hold.  A machine has a few dozen device
+ * headers; QEMU's x86 build has about 200 device types in one dump.  4096
+ * bounds what a hostile directory makes the checker open.
+ */
+#define QIDL_LIMIT_SCHEMA_FILES 4096u
+
+/*
+ * Steps one comparison may take: a struct pair or a field compared, a
+ * field of a QEMU description flattened.  A QEMU x86 dump has about 4000
+ * field entries in all; 1 Mi bounds the work a hostile schema can cause.
+ */
+#define QIDL_LIMIT_SCHEMA_WORK (1u << 20)
+
+G_STATIC_ASSERT(QIDL_LIMIT_SCHEMA_FILES <= G_MAXUINT32);
+G_STATIC_ASSERT(QIDL_LIMIT_SCHEMA_WORK <= G_MAXUINT32);
+
 #endif /* QIDL_LIMITS_H */

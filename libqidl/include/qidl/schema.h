@@ -60,24 +60,6 @@
 
 G_BEGIN_DECLS
 
-/*
- * Schema files one directory may hold.  A machine has a few dozen device
- * headers; QEMU's x86 build has about 200 device types in one dump.  4096
- * bounds what a hostile directory makes the checker open.
- */
-#define QIDL_LIMIT_SCHEMA_FILES 4096u
-
-/*
- * Struct pairs one comparison visits (each pair of an OLD and a NEW type
- * once), and fields one flattened QEMU description may have.  A QEMU x86
- * dump has about 4000 field entries in all; 1 Mi bounds the work a
- * hostile schema can cause.
- */
-#define QIDL_LIMIT_SCHEMA_WORK (1u << 20)
-
-G_STATIC_ASSERT(QIDL_LIMIT_SCHEMA_FILES <= G_MAXUINT32);
-G_STATIC_ASSERT(QIDL_LIMIT_SCHEMA_WORK <= G_MAXUINT32);
-
 /**
  * QidlSchemaFormat:
  * @QIDL_SCHEMA_FORMAT_QIDL: schemas written by qidl-extract
