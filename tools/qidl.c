@@ -665,7 +665,8 @@ static void print_usage(FILE *f)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
     }
     fprintf(f, "\nRun 'qidl COMMAND --help' for a command's options.\n"
-               "Exit status: 0 success, 1 differences (diff), 2 error.\n");
+               "Exit status: 0 success, 1 differences (diff) or breaking "
+               "changes (compat),\n2 error.\n");
 }
 
 int main(int argc, char **argv)
