@@ -1244,8 +1244,17 @@ static gboolean prescan(const char *text, gsize len, GArray *neg_zeros,
 {
     guint depth = 0;
     gsize i = 0;
+    /* A whole top-level value has been scanned: only blanks may follow
+     * (json-glib would parse a second value and drop the first). */
+    gboolean done = FALSE;
 
     while (i < len) {
+        if (done && depth == 0 &&
+            (g_ascii_isalnum(text[i]) ||
+             (text[i] != '\0' && strchr("[]{},:\"-", text[i])))) {
+            return text_error(text, i, error, QIDL_ERROR_INVALID,
+                              "trailing data after the JSON value");
+        }
         switch (text[i]) {
         case ' ':
         case '\t':
@@ -1270,24 +1279,28 @@ static gboolean prescan(const char *text, gsize len, GArray *neg_zeros,
             if (depth > 0) {
                 depth--;
             }
+            done = depth == 0;
             i++;
             break;
         case '"':
             if (!scan_string(text, len, &i, error)) {
                 return FALSE;
             }
+            done = depth == 0;
             break;
         case '-':
         case '0' ... '9':
             if (!scan_number(text, len, &i, neg_zeros, error)) {
                 return FALSE;
             }
+            done = depth == 0;
             break;
         case 'a' ... 'z':
         case 'A' ... 'Z':
             if (!scan_word(text, len, &i, error)) {
                 return FALSE;
             }
+            done = depth == 0;
             break;
         default:
             return unexpected_byte(text, i, error);

@@ -783,7 +783,16 @@ static void test_json__syntax_error_fail(void **state)
         }
     }
     parse_fail("[true] x", -1, QIDL_ERROR_INVALID,
-               "<data>:1:8: unexpected word \"x\"");
+               "<data>:1:8: trailing data after the JSON value");
+    /* json-glib would parse the second value and drop the first. */
+    parse_fail("{} {}", -1, QIDL_ERROR_INVALID,
+               "<data>:1:4: trailing data after the JSON value");
+    parse_fail("1 2", -1, QIDL_ERROR_INVALID,
+               "<data>:1:3: trailing data after the JSON value");
+    parse_fail("{\"a\": [1]}\n[]", -1, QIDL_ERROR_INVALID,
+               "<data>:2:1: trailing data after the JSON value");
+    parse_fail("[x]", -1, QIDL_ERROR_INVALID,
+               "<data>:1:2: unexpected word \"x\"");
     parse_fail("[\"abc", -1, QIDL_ERROR_INVALID,
                "<data>:1:2: unterminated string");
     parse_fail("", -1, QIDL_ERROR_INVALID, "<data>: no JSON value");
