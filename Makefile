@@ -6,17 +6,21 @@
 #   make demo        build and run the live-migration demo (hw/ machine)
 #   make check       build and run every test suite
 #   make check-asan  the same suite under AddressSanitizer + UBSan (+ LSan)
+#   make bench       QIDL's codecs against peer serializers (release build)
 #   make clean       remove the build directories
 
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+BENCH_BUILD ?= build-bench
+# Arguments for qidl-bench, e.g. BENCHFLAGS=--json or --workload machine.
+BENCHFLAGS ?=
 MESON_FLAGS ?=
 # CI builds with warnings as errors.
 ifneq ($(CI),)
 MESON_FLAGS += -Dwerror=true
 endif
 
-.PHONY: all deps demo check check-asan clean
+.PHONY: all deps demo check check-asan bench clean
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -50,8 +54,20 @@ check-asan: $(ASAN_BUILD)/build.ninja
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		meson test -C $(ASAN_BUILD) --print-errorlogs $(TESTFLAGS)
 
+# qidl-bench in an optimized build of its own, with the peer serializers
+# installed (scripts/install-deps bench); docs/performance.md explains the
+# table.  `meson test` runs it in its short mode (--quick) without timing.
+$(BENCH_BUILD)/build.ninja:
+	@scripts/install-deps bench
+	meson setup $(BENCH_BUILD) $(MESON_FLAGS) -Dbuildtype=release
+
+bench: $(BENCH_BUILD)/build.ninja
+	@scripts/install-deps bench
+	ninja -C $(BENCH_BUILD)
+	$(BENCH_BUILD)/tests/bench/qidl-bench $(BENCHFLAGS)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD)
 
 # hw/schemas/ holds the device-state schemas of the previous release; the
 # 'hw-schemas' test (suite compat) fails when a device's state changes in a

@@ -8,9 +8,11 @@
  * Castagnoli polynomial (0x1EDC6F41, reflected 0x82F63B78) because it
  * detects more error patterns at the record sizes we write and is the one
  * iSCSI, ext4, Btrfs and SSE4.2's crc32 instruction use, so decoders in
- * other languages find it in their standard toolbox.  A byte-at-a-time
- * table is fast enough for device state and keeps the code obviously
- * correct; the table is const, so there is no state to share.
+ * other languages find it in their standard toolbox.  On x86-64 it runs on
+ * the CPU's carry-less multiply and crc32 instructions (device state is
+ * saved during a migration's downtime: docs/performance.md), elsewhere a
+ * byte-at-a-time table; crc32c.c explains.  Nothing is mutable, so there
+ * is no state to share.
  */
 #ifndef QIDL_CRC32C_H
 #define QIDL_CRC32C_H
@@ -26,5 +28,12 @@
  *     crc = qidl_crc32c__update(crc, "56789", 5);   // 0xe3069283
  */
 guint32 qidl_crc32c__update(guint32 crc, const void *data, gsize len);
+
+/*
+ * The CRC-32C of A followed by B, from @crc1 (of A), @crc2 (of B) and B's
+ * length @len2 (less than 2^32), without reading either: so a writer that
+ * checksums each record can have the checksum of the whole stream too.
+ */
+guint32 qidl_crc32c__combine(guint32 crc1, guint32 crc2, guint64 len2);
 
 #endif /* QIDL_CRC32C_H */

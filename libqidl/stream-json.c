@@ -230,7 +230,7 @@ static gboolean read_preserved(JsonObject *rec, const char *where,
     static const char *const allowed[] = { "kind", "code", "data", NULL };
     g_autofree guint8 *data = NULL;
     const char *hex;
-    gint64 code;
+    gint64 code = 0;
     gsize len;
 
     if (!only_members(rec, where, allowed, error) ||
@@ -276,7 +276,7 @@ QidlTree *qidl_stream_json_to_tree(JsonNode *json, QidlStreamInfo **info,
     JsonArray *records;
     const char *format, *producer, *version, *compression;
     const char *last_path = NULL;
-    gint64 flags;
+    gint64 flags = 0;
     guint16 major, minor;
 
     g_return_val_if_fail(json != NULL, NULL);

@@ -28,6 +28,7 @@ struct QidlStreamReader {
     GHashTable *paths;        /* instance paths seen (owned keys) */
     GHashTable *top_names;    /* top-level names seen (owned keys) */
     guint32 n_records;        /* records before the next one */
+    guint32 stream_crc;       /* CRC-32C of the stream before pos */
     char *last_path;          /* where preserved records are anchored */
     gboolean failed;
     gboolean at_end;
@@ -196,6 +197,8 @@ static gboolean read_header(QidlStreamReader *r, GError **error)
     }
     stored = get_u32(c.data + c.pos);
     computed = qidl_crc32c__update(0, c.data, c.pos);
+    /* The end record's checksum of the whole stream is carried along. */
+    r->stream_crc = qidl_crc32c__update(computed, c.data + c.pos, 4);
     if (stored != computed) {
         g_set_error(error, QIDL_ERROR, QIDL_ERROR_INVALID,
                     "header: bad checksum at byte offset %" G_GSIZE_FORMAT
@@ -497,7 +500,9 @@ static gboolean read_end(QidlStreamReader *r, gsize at, Cursor *c,
                          "the stream holds %" G_GUINT32_FORMAT, count,
                          r->n_records);
     }
-    computed = qidl_crc32c__update(0, r->data, at);
+    /* Every byte before this record, combined record by record as
+     * qidl_stream_reader_next() passed them. */
+    computed = r->stream_crc;
     if (stored != computed) {
         return rec_error(r, error, QIDL_ERROR_INVALID, at,
                          "bad stream checksum (stored 0x%08x, computed "
@@ -565,6 +570,12 @@ gboolean qidl_stream_reader_next(QidlStreamReader *r,
                              stored, computed);
         }
         r->pos = c.end + STREAM_RECORD_TAIL;
+        if (kind != QIDL_STREAM_RECORD_END) {
+            r->stream_crc = qidl_crc32c__update(
+                qidl_crc32c__combine(r->stream_crc, computed,
+                                     STREAM_RECORD_HEAD + blen),
+                r->data + c.end, STREAM_RECORD_TAIL);
+        }
 
         switch (kind) {
         case QIDL_STREAM_RECORD_DEVICE:

@@ -27,7 +27,8 @@ typedef struct {
     gsize start;         /* struct: offset of its field count; list: of
                             its element-kind byte (both in @payload) */
     guint32 n;           /* fields or elements written so far */
-    guint64 serial;      /* struct: identifies it in @seen */
+    guint64 serial;      /* struct: identifies it in @used */
+    guint undo_start;    /* struct: its first entry in @undo */
     QidlKind elem_kind;  /* list: the first element's tag */
     gboolean uniform;    /* list: every element a scalar of elem_kind */
 } WriteFrame;
@@ -36,6 +37,76 @@ typedef struct {
     QidlVisitor parent;
     QidlStreamWriter *w;
 } WriterVisitor;
+
+typedef struct {
+    guint32 idx;
+    guint64 old;
+} UsedUndo;
+
+/*
+ * A growable buffer with inline appends: the state of a device is written
+ * value by value, and GByteArray's out-of-line append is most of the cost
+ * of a one-byte value.
+ */
+typedef struct {
+    guint8 *data;
+    gsize len;
+    gsize cap;
+} Buf;
+
+static void buf_grow(Buf *b, gsize n)
+{
+    gsize cap = MAX(b->cap * 2, MAX(b->len + n, 256));
+
+    b->data = g_realloc(b->data, cap);
+    b->cap = cap;
+}
+
+static inline guint8 *buf_room(Buf *b, gsize n)
+{
+    if (G_UNLIKELY(b->cap - b->len < n)) {
+        buf_grow(b, n);
+    }
+    return b->data + b->len;
+}
+
+static inline void buf_u8(Buf *b, guint8 v)
+{
+    *buf_room(b, 1) = v;
+    b->len++;
+}
+
+static inline void buf_u16(Buf *b, guint16 v)
+{
+    guint8 *p = buf_room(b, 2);
+
+    p[0] = v & 0xff;
+    p[1] = v >> 8;
+    b->len += 2;
+}
+
+static inline void buf_u32(Buf *b, guint32 v)
+{
+    set_u32(buf_room(b, 4), v);
+    b->len += 4;
+}
+
+static inline void buf_u64(Buf *b, guint64 v)
+{
+    guint8 *p = buf_room(b, 8);
+
+    set_u32(p, (guint32)v);
+    set_u32(p + 4, (guint32)(v >> 32));
+    b->len += 8;
+}
+
+static inline void buf_append(Buf *b, const void *data, gsize n)
+{
+    if (n) {
+        memcpy(buf_room(b, n), data, n);
+        b->len += n;
+    }
+}
 
 struct QidlStreamWriter {
     GByteArray *out;           /* borrowed */
@@ -48,6 +119,7 @@ struct QidlStreamWriter {
     GHashTable *top_names;     /* top-level names written (owned keys) */
     gboolean *extra_done;      /* per preserved record of @info */
     guint32 n_records;
+    guint32 stream_crc;        /* CRC-32C of @stream, kept as it grows */
     GError *sticky;
     gboolean finished;
 
@@ -57,11 +129,18 @@ struct QidlStreamWriter {
     char *dev_type;
     char *dev_path;
     guint32 dev_version;
-    GByteArray *payload;
+    Buf payload;               /* the state being written */
     guint first_new;           /* index of the first name this record defines */
     gboolean top_started;
     gboolean top_done;
-    GHashTable *seen;          /* (struct serial << 16 | name index) */
+    /*
+     * A field visited twice in one struct is an error.  @used holds, per
+     * name index, the serial + 1 of the innermost open struct that has a
+     * field of that name (0: none); @undo the values a struct overwrote,
+     * put back at its end_struct.  One array access per field, no hashing.
+     */
+    GArray *used;              /* guint64, by name index */
+    GArray *undo;              /* UsedUndo */
     guint64 next_serial;
     WriteFrame frames[QIDL_LIMIT_DEPTH];
     guint n_frames;
@@ -139,11 +218,11 @@ static void put_str16(GByteArray *b, const char *s)
 }
 
 /*
- * Appends one framed record to the stream: kind, body length, body, and
- * the CRC-32C of all three.
+ * Starts a framed record of a @len-byte body: checks the limit, writes the
+ * kind and the length.  The caller appends the body, then end_record().
  */
-static gboolean append_record(QidlStreamWriter *w, guint8 kind,
-                              const guint8 *body, gsize len, GError **error)
+static gboolean begin_record(QidlStreamWriter *w, guint8 kind, gsize len,
+                             GError **error)
 {
     /* Room for this record and the end record, within the limit. */
     gsize need = STREAM_RECORD_HEAD + STREAM_RECORD_TAIL;
@@ -158,10 +237,39 @@ static gboolean append_record(QidlStreamWriter *w, guint8 kind,
     }
     put_u8(w->stream, kind);
     put_u32(w->stream, (guint32)len);
-    g_byte_array_append(w->stream, body, (guint)len);
-    put_u32(w->stream, qidl_crc32c__update(0, w->stream->data + start,
-                                           w->stream->len - start));
+    return TRUE;
+}
+
+/* Appends the CRC-32C of the record that starts at @start. */
+static void end_record(QidlStreamWriter *w, gsize start)
+{
+    guint32 crc = qidl_crc32c__update(0, w->stream->data + start,
+                                      w->stream->len - start);
+
+    put_u32(w->stream, crc);
+    /* The stream's checksum without a second pass over the record. */
+    w->stream_crc = qidl_crc32c__update(
+        qidl_crc32c__combine(w->stream_crc, crc, w->stream->len - start -
+                                                 STREAM_RECORD_TAIL),
+        w->stream->data + w->stream->len - STREAM_RECORD_TAIL,
+        STREAM_RECORD_TAIL);
     w->n_records++;
+}
+
+/*
+ * Appends one framed record to the stream: kind, body length, body, and
+ * the CRC-32C of all three.
+ */
+static gboolean append_record(QidlStreamWriter *w, guint8 kind,
+                              const guint8 *body, gsize len, GError **error)
+{
+    gsize start = w->stream->len;
+
+    if (!begin_record(w, kind, len, error)) {
+        return FALSE;
+    }
+    g_byte_array_append(w->stream, body, (guint)len);
+    end_record(w, start);
     return TRUE;
 }
 
@@ -243,6 +351,7 @@ static void write_start(QidlStreamWriter *w)
     put_str16(w->stream, info->producer_version);
     put_u32(w->stream, qidl_crc32c__update(0, w->stream->data,
                                            w->stream->len));
+    w->stream_crc = qidl_crc32c__update(0, w->stream->data, w->stream->len);
 
     if (g_tree_nnodes(info->metadata) > 0) {
         put_u32(body, (guint32)g_tree_nnodes(info->metadata));
@@ -276,8 +385,8 @@ QidlStreamWriter *qidl_stream_writer_new_full(GByteArray *out,
     w->top_names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                          NULL);
     w->extra_done = g_new0(gboolean, w->info->extras->len + 1);
-    w->payload = g_byte_array_new();
-    w->seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+    w->used = g_array_new(FALSE, TRUE, sizeof(guint64));
+    w->undo = g_array_new(FALSE, FALSE, sizeof(UsedUndo));
     write_start(w);
     return w;
 }
@@ -308,8 +417,9 @@ void qidl_stream_writer_free(QidlStreamWriter *w)
     g_hash_table_unref(w->paths);
     g_hash_table_unref(w->top_names);
     g_free(w->extra_done);
-    g_byte_array_unref(w->payload);
-    g_hash_table_unref(w->seen);
+    g_free(w->payload.data);
+    g_array_unref(w->used);
+    g_array_unref(w->undo);
     g_free(w->dev_type);
     g_free(w->dev_path);
     if (w->v) {
@@ -388,24 +498,29 @@ static gboolean begin_value(QidlVisitor *v, const char *name, QidlKind tag,
         }
         g_hash_table_add(w->top_names, g_strdup(name));
         w->top_started = TRUE;
-        put_u16(w->payload, idx);
+        buf_u16(&w->payload, idx);
     } else {
         WriteFrame *f = &w->frames[w->n_frames - 1];
 
         if (f->kind == QIDL_KIND_STRUCT) {
-            gpointer key;
+            guint64 *slot;
+            UsedUndo undo;
 
             if (!name_ref(v, name, &idx, error)) {
                 return FALSE;
             }
-            /* + 1: the key must not be NULL. */
-            key = GSIZE_TO_POINTER((gsize)((f->serial << 16 | idx) + 1));
-            if (g_hash_table_contains(w->seen, key)) {
+            if (idx >= w->used->len) {
+                g_array_set_size(w->used, w->name_list->len);
+            }
+            slot = &g_array_index(w->used, guint64, idx);
+            if (*slot == f->serial + 1) {
                 return vfail(v, error, QIDL_ERROR_INVALID,
                              "field visited twice in one struct");
             }
-            g_hash_table_add(w->seen, key);
-            put_u16(w->payload, idx);
+            undo = (UsedUndo) { idx, *slot };
+            g_array_append_val(w->undo, undo);
+            *slot = f->serial + 1;
+            buf_u16(&w->payload, idx);
         } else if (f->n == 0) {
             f->elem_kind = tag;
             f->uniform = qidl_kind_is_scalar(tag);
@@ -414,8 +529,20 @@ static gboolean begin_value(QidlVisitor *v, const char *name, QidlKind tag,
         }
         f->n++;
     }
-    put_u8(w->payload, (guint8)tag);
+    buf_u8(&w->payload, (guint8)tag);
     return TRUE;
+}
+
+/* Puts back what the structs whose undo entries start at @start
+ * overwrote in @used. */
+static void undo_used(QidlStreamWriter *w, guint start)
+{
+    for (guint i = w->undo->len; i > start; i--) {
+        const UsedUndo *u = &g_array_index(w->undo, UsedUndo, i - 1);
+
+        g_array_index(w->used, guint64, u->idx) = u->old;
+    }
+    g_array_set_size(w->undo, start);
 }
 
 static gboolean push_frame(QidlVisitor *v, QidlKind kind, GError **error)
@@ -426,9 +553,10 @@ static gboolean push_frame(QidlVisitor *v, QidlKind kind, GError **error)
     /* The core bounds the depth by the same limit. */
     g_return_val_if_fail(w->n_frames < QIDL_LIMIT_DEPTH, FALSE);
     f = &w->frames[w->n_frames++];
-    *f = (WriteFrame) { .kind = kind, .start = w->payload->len };
+    *f = (WriteFrame) { .kind = kind, .start = w->payload.len };
     if (kind == QIDL_KIND_STRUCT) {
         f->serial = w->next_serial++;
+        f->undo_start = w->undo->len;
     }
     return TRUE;
 }
@@ -445,7 +573,7 @@ static gboolean writer_start_struct(QidlVisitor *v, const char *name,
         !push_frame(v, QIDL_KIND_STRUCT, error)) {
         return FALSE;
     }
-    put_u32(w->payload, 0);   /* the field count, set at end_struct */
+    buf_u32(&w->payload, 0);   /* the field count, set at end_struct */
     return TRUE;
 }
 
@@ -458,7 +586,8 @@ static gboolean writer_end_struct(QidlVisitor *v, GError **error)
         return TRUE;
     }
     f = &w->frames[--w->n_frames];
-    set_u32(w->payload->data + f->start, f->n);
+    set_u32(w->payload.data + f->start, f->n);
+    undo_used(w, f->undo_start);
     if (w->n_frames == 0) {
         w->top_done = TRUE;
     }
@@ -478,8 +607,8 @@ static gboolean writer_start_list(QidlVisitor *v, const char *name,
         !push_frame(v, QIDL_KIND_LIST, error)) {
         return FALSE;
     }
-    put_u8(w->payload, STREAM_LIST_TAGGED);
-    put_u32(w->payload, *count);
+    buf_u8(&w->payload, STREAM_LIST_TAGGED);
+    buf_u32(&w->payload, *count);
     return TRUE;
 }
 
@@ -499,14 +628,33 @@ static gboolean writer_end_list(QidlVisitor *v, GError **error)
     f = &w->frames[--w->n_frames];
     if (f->n > 0 && f->uniform) {
         gsize size = qidl_kind_size(f->elem_kind);
-        guint8 *elems = w->payload->data + f->start + 5;
+        guint8 *elems = w->payload.data + f->start + 5;
 
-        w->payload->data[f->start] = (guint8)f->elem_kind;
-        for (guint32 i = 0; i < f->n; i++) {
-            memmove(elems + i * size, elems + i * (size + 1) + 1, size);
+        w->payload.data[f->start] = (guint8)f->elem_kind;
+        /* Constant sizes, so that each move is a load and a store. */
+        switch (size) {
+        case 1:
+            for (guint32 i = 0; i < f->n; i++) {
+                elems[i] = elems[2 * i + 1];
+            }
+            break;
+        case 2:
+            for (guint32 i = 0; i < f->n; i++) {
+                memmove(elems + i * 2, elems + i * 3 + 1, 2);
+            }
+            break;
+        case 4:
+            for (guint32 i = 0; i < f->n; i++) {
+                memmove(elems + i * 4, elems + i * 5 + 1, 4);
+            }
+            break;
+        default:
+            for (guint32 i = 0; i < f->n; i++) {
+                memmove(elems + i * size, elems + i * (size + 1) + 1, size);
+            }
+            break;
         }
-        g_byte_array_set_size(w->payload,
-                              (guint)(f->start + 5 + f->n * size));
+        w->payload.len = f->start + 5 + f->n * size;
     }
     return TRUE;
 }
@@ -515,7 +663,7 @@ static gboolean writer_scalar(QidlVisitor *v, const char *name,
                               QidlKind kind, void *obj, GError **error)
 {
     QidlStreamWriter *w = to_wv(v)->w;
-    GByteArray *p = w->payload;
+    Buf *p = &w->payload;
 
     if (w->sticky) {
         return TRUE;
@@ -525,18 +673,18 @@ static gboolean writer_scalar(QidlVisitor *v, const char *name,
     }
     switch (kind) {
     case QIDL_KIND_BOOL:
-        put_u8(p, *(bool *)obj ? 1 : 0);
+        buf_u8(p, *(bool *)obj ? 1 : 0);
         break;
     case QIDL_KIND_INT8:
     case QIDL_KIND_UINT8:
-        put_u8(p, *(guint8 *)obj);
+        buf_u8(p, *(guint8 *)obj);
         break;
     case QIDL_KIND_INT16:
     case QIDL_KIND_UINT16: {
         guint16 x;
 
         memcpy(&x, obj, sizeof(x));
-        put_u16(p, x);
+        buf_u16(p, x);
         break;
     }
     case QIDL_KIND_INT32:
@@ -545,7 +693,7 @@ static gboolean writer_scalar(QidlVisitor *v, const char *name,
         guint32 x;
 
         memcpy(&x, obj, sizeof(x));
-        put_u32(p, x);
+        buf_u32(p, x);
         break;
     }
     case QIDL_KIND_INT64:
@@ -554,7 +702,7 @@ static gboolean writer_scalar(QidlVisitor *v, const char *name,
         guint64 x;
 
         memcpy(&x, obj, sizeof(x));
-        put_u64(p, x);
+        buf_u64(p, x);
         break;
     }
     default:
@@ -585,8 +733,8 @@ static gboolean writer_string(QidlVisitor *v, const char *name, char **obj,
     if (!begin_value(v, name, QIDL_KIND_STRING, error)) {
         return FALSE;
     }
-    put_u32(w->payload, (guint32)len);
-    g_byte_array_append(w->payload, (const guint8 *)*obj, (guint)len);
+    buf_u32(&w->payload, (guint32)len);
+    buf_append(&w->payload, *obj, len);
     return TRUE;
 }
 
@@ -606,9 +754,8 @@ static gboolean writer_bytes(QidlVisitor *v, const char *name, guint8 *buf,
     if (!begin_value(v, name, QIDL_KIND_BYTES, error)) {
         return FALSE;
     }
-    put_u32(w->payload, (guint32)len);
-    g_byte_array_append(w->payload, len ? buf : (const guint8 *)"",
-                        (guint)len);
+    buf_u32(&w->payload, (guint32)len);
+    buf_append(&w->payload, buf, len);
     return TRUE;
 }
 
@@ -656,8 +803,8 @@ QidlVisitor *qidl_stream_writer_begin_device(QidlStreamWriter *w,
     w->dev_type = g_strdup(type_name);
     w->dev_path = g_strdup(instance_path);
     w->dev_version = version;
-    g_byte_array_set_size(w->payload, 0);
-    g_hash_table_remove_all(w->seen);
+    w->payload.len = 0;
+    undo_used(w, 0);
     w->first_new = w->name_list->len;
     w->top_started = FALSE;
     w->top_done = FALSE;
@@ -683,8 +830,7 @@ QidlVisitor *qidl_stream_writer_begin_device(QidlStreamWriter *w,
 
 gboolean qidl_stream_writer_end_device(QidlStreamWriter *w, GError **error)
 {
-    g_autoptr(GByteArray) body = NULL;
-    guint n_new;
+    gsize tlen, plen, len, start;
 
     g_return_val_if_fail(w != NULL, FALSE);
     g_return_val_if_fail(w->in_device, FALSE);
@@ -699,23 +845,30 @@ gboolean qidl_stream_writer_end_device(QidlStreamWriter *w, GError **error)
                     "complete", w->dev_path, w->dev_type);
     }
 
-    n_new = w->name_list->len - w->first_new;
-    body = g_byte_array_sized_new(w->payload->len + 64);
-    put_str16(body, w->dev_type);
-    put_str16(body, w->dev_path);
-    put_u32(body, w->dev_version);
-    put_u16(body, (guint16)n_new);
+    /* The record is written in place: its body's length first. */
+    tlen = strlen(w->dev_type);
+    plen = strlen(w->dev_path);
+    len = 2 + tlen + 2 + plen + 4 + 2 + w->payload.len;
     for (guint i = w->first_new; i < w->name_list->len; i++) {
-        const char *name = g_ptr_array_index(w->name_list, i);
-
-        put_u8(body, (guint8)strlen(name));
-        g_byte_array_append(body, (const guint8 *)name, (guint)strlen(name));
+        len += 1 + strlen(g_ptr_array_index(w->name_list, i));
     }
-    g_byte_array_append(body, w->payload->data, w->payload->len);
-    if (!append_record(w, QIDL_STREAM_RECORD_DEVICE, body->data, body->len,
-                       error)) {
+    start = w->stream->len;
+    if (!begin_record(w, QIDL_STREAM_RECORD_DEVICE, len, error)) {
         return FALSE;
     }
+    put_str16(w->stream, w->dev_type);
+    put_str16(w->stream, w->dev_path);
+    put_u32(w->stream, w->dev_version);
+    put_u16(w->stream, (guint16)(w->name_list->len - w->first_new));
+    for (guint i = w->first_new; i < w->name_list->len; i++) {
+        const char *name = g_ptr_array_index(w->name_list, i);
+        gsize n = strlen(name);
+
+        put_u8(w->stream, (guint8)n);
+        g_byte_array_append(w->stream, (const guint8 *)name, (guint)n);
+    }
+    g_byte_array_append(w->stream, w->payload.data, (guint)w->payload.len);
+    end_record(w, start);
     g_hash_table_add(w->paths, g_strdup(w->dev_path));
     return append_extras(w, w->dev_path, FALSE, error);
 }
@@ -761,8 +914,7 @@ gboolean qidl_stream_writer_finish(QidlStreamWriter *w, GError **error)
         return FALSE;
     }
     set_u32(end, w->n_records);
-    set_u32(end + 4, qidl_crc32c__update(0, w->stream->data,
-                                         w->stream->len));
+    set_u32(end + 4, w->stream_crc);
     if (!append_record(w, QIDL_STREAM_RECORD_END, end, sizeof(end), error)) {
         return FALSE;
     }

@@ -491,7 +491,7 @@ static int cmd_filter(int argc, char **argv)
     g_autoptr(QidlFilterSet) set = qidl_filter_set_new();
     g_autoptr(GArray) stats = NULL;
     g_auto(Stream) s = { 0 };
-    OutputFormat format;
+    OutputFormat format = FORMAT_NATIVE;
     GError *error = NULL;
 
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {

@@ -1,0 +1,698 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * qidl-bench: QIDL's codecs against the peers a user would pick instead,
+ * and qidl-extract against `clang -fsyntax-only`, in one run (bench.h).
+ *
+ *   qidl-bench                 every workload, codec and operation; a table
+ *   qidl-bench --json          one JSON object per measurement instead
+ *   qidl-bench --quick         few iterations, no 100x workload, and every
+ *                              codec's round trip checked exactly; exits
+ *                              non-zero if one fails (the 'bench' test)
+ *
+ * Timing: CLOCK_MONOTONIC around a batch of operations (enough of them for
+ * --min-ms), after a warm-up; the figure is the median of --runs batches.
+ * Operations: encode (device objects -> bytes), decode (bytes -> device
+ * objects; starts by releasing the lists the previous decode built),
+ * copy (the memcpy floor).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <glib/gstdio.h>
+
+#include "bench.h"
+
+#ifndef QIDL_EXTRACT_PATH
+#error "QIDL_EXTRACT_PATH must name qidl-extract"
+#endif
+
+typedef struct {
+    gboolean quick;
+    gboolean json;
+    gint runs;
+    gint min_ms;
+    gint max_ms;
+    char **workloads;
+    char **codecs;
+    char **ops;
+    gboolean no_extract;
+    gint extract_rounds;
+} Options;
+
+typedef struct {
+    const char *workload;
+    const char *codec;
+    const char *op;
+    double ns;
+    gsize bytes;
+    guint runs;
+} Result;
+
+static Options opts = {
+    .runs = 11, .min_ms = 5, .max_ms = 3000, .extract_rounds = 5,
+};
+static GArray *results;         /* Result */
+static guint failures;
+
+static const BenchCodec *const codecs[] = {
+    &bench_codec_memcpy,
+    &bench_codec_legacy,
+    &bench_codec_native,
+    &bench_codec_native_tree,
+    &bench_codec_tree_filters,
+    &bench_codec_json,
+#ifdef HAVE_PROTOBUF
+    &bench_codec_protobuf,
+#endif
+#ifdef HAVE_MSGPACK
+    &bench_codec_msgpack,
+#endif
+#ifdef HAVE_CBOR
+    &bench_codec_cbor,
+#endif
+    &bench_codec_gvariant,
+    &bench_codec_jsonglib,
+};
+
+static const char *const missing_peers[] = {
+#ifndef HAVE_PROTOBUF
+    "protobuf (libprotobuf-c-dev, protobuf-c-compiler)",
+#endif
+#ifndef HAVE_MSGPACK
+    "msgpack (libmsgpack-dev)",
+#endif
+#ifndef HAVE_CBOR
+    "cbor (libcbor-dev)",
+#endif
+    NULL,
+};
+
+static gint64 now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (gint64)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static gboolean selected(char **list, const char *name)
+{
+    return !list || g_strv_contains((const char *const *)list, name);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* ---- timing ---------------------------------------------------------------- */
+
+typedef struct {
+    BenchWorkload *w;
+    const BenchCodec *codec;
+    GByteArray *out;            /* encode's output */
+    const guint8 *data;         /* decode's input */
+    gsize len;
+    GError *error;
+} OpCtx;
+
+typedef gboolean (*OpFunc)(OpCtx *c);
+
+static gboolean op_encode(OpCtx *c)
+{
+    g_byte_array_set_size(c->out, 0);
+    return c->codec->encode(c->w, c->out, &c->error);
+}
+
+static gboolean op_decode(OpCtx *c)
+{
+    bench_workload_release_dst(c->w);
+    return c->codec->decode(c->w, c->data, c->len, &c->error);
+}
+
+/* Runs @fn @n times; returns the ns it took, or -1 on failure. */
+static gint64 batch(OpFunc fn, OpCtx *c, guint n)
+{
+    gint64 t0 = now_ns();
+
+    for (guint i = 0; i < n; i++) {
+        if (!fn(c)) {
+            return -1;
+        }
+    }
+    return now_ns() - t0;
+}
+
+static void record(const char *workload, const char *codec, const char *op,
+                   double ns, gsize bytes, guint runs)
+{
+    Result r = { workload, codec, op, ns, bytes, runs };
+
+    g_array_append_val(results, r);
+    if (opts.json) {
+        printf("{\"workload\": \"%s\", \"codec\": \"%s\", \"op\": \"%s\", "
+               "\"ns_per_op\": %.0f, \"bytes\": %" G_GSIZE_FORMAT
+               ", \"runs\": %u}\n", workload, codec, op, ns, bytes, runs);
+        fflush(stdout);
+    }
+}
+
+/* Times @fn: warm-up, batches of enough operations, median. */
+static gboolean measure(const char *workload, const char *codec,
+                        const char *op, OpFunc fn, OpCtx *c, gsize bytes)
+{
+    g_autofree double *samples = g_new0(double, MAX(opts.runs, 1));
+    gint64 t, spent = 0;
+    guint n = 1, runs = 0;
+
+    if (!selected(opts.ops, op)) {
+        return TRUE;
+    }
+    /* Warm-up, which also tells how many operations make a batch. */
+    if ((t = batch(fn, c, 1)) < 0) {
+        goto fail;
+    }
+    if (!opts.quick) {
+        gint64 warm = now_ns();
+
+        while (now_ns() - warm < 20 * 1000000 && t < 20 * 1000000) {
+            if (batch(fn, c, 1) < 0) {
+                goto fail;
+            }
+        }
+        if ((t = batch(fn, c, 1)) < 0) {
+            goto fail;
+        }
+        n = (guint)MAX(1, (gint64)opts.min_ms * 1000000 / MAX(t, 1));
+    }
+    while (runs < (guint)opts.runs) {
+        if ((t = batch(fn, c, n)) < 0) {
+            goto fail;
+        }
+        samples[runs++] = (double)t / n;
+        spent += t;
+        if (runs >= 3 && spent > (gint64)opts.max_ms * 1000000) {
+            break;
+        }
+    }
+    qsort(samples, runs, sizeof(double), cmp_double);
+    record(workload, codec, op,
+           runs % 2 ? samples[runs / 2]
+                    : (samples[runs / 2 - 1] + samples[runs / 2]) / 2,
+           bytes, runs);
+    return TRUE;
+
+fail:
+    g_printerr("qidl-bench: %s %s %s: %s\n", workload, codec, op,
+               c->error ? c->error->message : "failed");
+    g_clear_error(&c->error);
+    failures++;
+    return FALSE;
+}
+
+/* ---- one workload ---------------------------------------------------------- */
+
+/* Encodes, decodes into scrambled destinations, checks them. */
+static gboolean round_trip(OpCtx *c)
+{
+    const BenchCodec *codec = c->codec;
+    BenchWorkload *w = c->w;
+
+    bench_workload_scramble_dst(w);
+    bench_workload_release_dst(w);
+    if (!codec->decode(w, c->data, c->len, &c->error)) {
+        return FALSE;
+    }
+    if (codec->flags & BENCH_DST_DESTB) {
+        return bench_workload_check_destb(w, &c->error);
+    }
+    return bench_workload_check_dst(w, &c->error);
+}
+
+static void run_codec(BenchWorkload *w, const BenchCodec *codec)
+{
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    g_autoptr(GByteArray) copy = NULL;
+    OpCtx c = { w, codec, out, NULL, 0, NULL };
+
+    if (codec->prepare && !codec->prepare(w, &c.error)) {
+        goto fail;
+    }
+    if (!codec->encode(w, out, &c.error)) {
+        goto fail;
+    }
+    /* Decode from a copy, so that nothing can depend on the encoder's
+     * buffer. */
+    copy = g_byte_array_sized_new(out->len);
+    g_byte_array_append(copy, out->data, out->len);
+    c.data = copy->data;
+    c.len = copy->len;
+
+    if (codec->decode && opts.quick && !round_trip(&c)) {
+        goto fail;
+    }
+    if (codec->flags & BENCH_FLOOR) {
+        measure(w->name, codec->name, "copy", op_encode, &c, out->len);
+        return;
+    }
+    /* The tree with filters encodes as native-tree does. */
+    if (!(codec->flags & BENCH_DST_DESTB)) {
+        measure(w->name, codec->name, "encode", op_encode, &c, out->len);
+    }
+    if (codec->decode) {
+        measure(w->name, codec->name, "decode", op_decode, &c, out->len);
+    }
+    if (opts.quick) {
+        g_printerr("qidl-bench: %s: %s round trip exact\n", w->name,
+                   codec->name);
+    }
+    return;
+
+fail:
+    g_printerr("qidl-bench: %s: %s: %s\n", w->name, codec->name,
+               c.error ? c.error->message : "failed");
+    g_clear_error(&c.error);
+    failures++;
+}
+
+static void run_workload(const char *name)
+{
+    g_autoptr(GError) error = NULL;
+    BenchWorkload *w = bench_workload_new(name, &error);
+
+    if (!w) {
+        g_printerr("qidl-bench: %s: %s\n", name, error->message);
+        failures++;
+        return;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(codecs); i++) {
+        const BenchCodec *codec = codecs[i];
+
+        if (!selected(opts.codecs, codec->name) ||
+            ((codec->flags & BENCH_NEEDS_MACHINE) && w->scale == 0)) {
+            continue;
+        }
+        run_codec(w, codec);
+    }
+    bench_workload_release_dst(w);
+    bench_workload_free(w);
+}
+
+/* ---- the extractor ---------------------------------------------------------- */
+
+static const char *const hw_headers[] = {
+    "rtc.h", "serial.h", "i8259.h", "i8254.h", "apic.h", "virtio-blk.h",
+    "guest.h",
+};
+
+static gboolean spawn(char **argv, GError **error)
+{
+    gint status;
+
+    if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+                      NULL, NULL, NULL, &status, error)) {
+        return FALSE;
+    }
+    return g_spawn_check_wait_status(status, error);
+}
+
+/* One round: every hw/ header through @tool; ns, or -1. */
+static gint64 extract_round(gboolean clang, const char *outdir,
+                            GError **error)
+{
+    gint64 t0 = now_ns();
+
+    for (guint i = 0; i < G_N_ELEMENTS(hw_headers); i++) {
+        g_autofree char *header =
+            g_build_filename(HW_SOURCE_DIR, hw_headers[i], NULL);
+        g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+
+        if (clang) {
+            g_auto(GStrv) glib = g_strsplit(GLIB_INCLUDES, " ", -1);
+
+            g_ptr_array_add(argv, g_strdup(CLANG_PATH));
+            g_ptr_array_add(argv, g_strdup("-fsyntax-only"));
+            g_ptr_array_add(argv, g_strdup("-x"));
+            g_ptr_array_add(argv, g_strdup("c"));
+            g_ptr_array_add(argv, g_strdup(header));
+            g_ptr_array_add(argv, g_strdup("-I" QIDL_INCLUDE_DIR));
+            for (guint k = 0; glib[k]; k++) {
+                if (*glib[k]) {
+                    g_ptr_array_add(argv, g_strdup(glib[k]));
+                }
+            }
+        } else {
+            g_ptr_array_add(argv, g_strdup(QIDL_EXTRACT_PATH));
+            g_ptr_array_add(argv, g_strdup(header));
+            g_ptr_array_add(argv, g_strdup("-o"));
+            g_ptr_array_add(argv, g_strdup(outdir));
+        }
+        g_ptr_array_add(argv, NULL);
+        if (!spawn((char **)argv->pdata, error)) {
+            return -1;
+        }
+    }
+    return now_ns() - t0;
+}
+
+static void run_extract(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *outdir = g_dir_make_tmp("qidl-bench-XXXXXX", &error);
+    guint rounds = opts.quick ? 1 : (guint)MAX(opts.extract_rounds, 1);
+    g_autofree double *ext = g_new0(double, rounds);
+    g_autofree double *syn = g_new0(double, rounds);
+    gsize bytes = 0;
+
+    if (!outdir) {
+        goto fail;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(hw_headers); i++) {
+        g_autofree char *header =
+            g_build_filename(HW_SOURCE_DIR, hw_headers[i], NULL);
+        GStatBuf st;
+
+        if (g_stat(header, &st) == 0) {
+            bytes += st.st_size;
+        }
+    }
+    /* Warm the page cache and the dynamic loader. */
+    if (!opts.quick && (extract_round(TRUE, outdir, &error) < 0 ||
+                        extract_round(FALSE, outdir, &error) < 0)) {
+        goto fail;
+    }
+    /* Interleaved, so that a slow phase of the machine hits both. */
+    for (guint r = 0; r < rounds; r++) {
+        gint64 s = extract_round(TRUE, outdir, &error);
+        gint64 e = s < 0 ? -1 : extract_round(FALSE, outdir, &error);
+
+        if (e < 0) {
+            goto fail;
+        }
+        syn[r] = (double)s;
+        ext[r] = (double)e;
+    }
+    qsort(syn, rounds, sizeof(double), cmp_double);
+    qsort(ext, rounds, sizeof(double), cmp_double);
+    record("hw-headers", "clang", "syntax-only", syn[rounds / 2], bytes,
+           rounds);
+    record("hw-headers", "qidl-extract", "extract", ext[rounds / 2], bytes,
+           rounds);
+    goto out;
+
+fail:
+    g_printerr("qidl-bench: extractor: %s\n",
+               error ? error->message : "failed");
+    failures++;
+out:
+    if (outdir) {
+        for (guint i = 0; i < G_N_ELEMENTS(hw_headers); i++) {
+            g_autofree char *stem = g_strndup(hw_headers[i],
+                                              strlen(hw_headers[i]) - 2);
+
+            for (guint k = 0; k < 3; k++) {
+                static const char *const ext_names[] = { "c", "h", "json" };
+                g_autofree char *p = g_strdup_printf("%s/%s.qidl.%s", outdir,
+                                                     stem, ext_names[k]);
+
+                g_unlink(p);
+            }
+        }
+        g_rmdir(outdir);
+    }
+}
+
+/* ---- the report -------------------------------------------------------------- */
+
+static const Result *find(const char *workload, const char *codec,
+                          const char *op)
+{
+    for (guint i = 0; i < results->len; i++) {
+        const Result *r = &g_array_index(results, Result, i);
+
+        if (strcmp(r->workload, workload) == 0 &&
+            strcmp(r->codec, codec) == 0 && strcmp(r->op, op) == 0) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+static void fmt_us(char *buf, gsize size, const Result *r)
+{
+    if (!r) {
+        g_snprintf(buf, size, "-");
+    } else {
+        g_snprintf(buf, size, "%.1f", r->ns / 1000.0);
+    }
+}
+
+static void print_table(const char *workload)
+{
+    const Result *legacy_enc = find(workload, "legacy", "encode");
+    const Result *legacy_dec = find(workload, "legacy", "decode");
+    gboolean any = FALSE;
+
+    for (guint i = 0; i < G_N_ELEMENTS(codecs); i++) {
+        const char *name = codecs[i]->name;
+        const Result *enc = find(workload, name, "encode");
+        const Result *dec = find(workload, name, "decode");
+        const Result *copy = find(workload, name, "copy");
+        const Result *any_r = enc ? enc : dec ? dec : copy;
+        char e[32], d[32], size_ratio[32] = "", er[32] = "", dr[32] = "";
+
+        if (!any_r) {
+            continue;
+        }
+        if (!any) {
+            printf("\nworkload %s (times in us per operation, median)\n",
+                   workload);
+            printf("  %-13s %12s %12s %10s %8s %8s %8s\n", "codec",
+                   "encode", "decode", "bytes", "size/leg", "enc/leg",
+                   "dec/leg");
+            any = TRUE;
+        }
+        fmt_us(e, sizeof(e), copy ? copy : enc);
+        fmt_us(d, sizeof(d), dec);
+        if (legacy_enc && legacy_enc->bytes) {
+            g_snprintf(size_ratio, sizeof(size_ratio), "%.2f",
+                       (double)any_r->bytes / legacy_enc->bytes);
+        }
+        if (legacy_enc && (copy || enc)) {
+            g_snprintf(er, sizeof(er), "%.2f",
+                       (copy ? copy : enc)->ns / legacy_enc->ns);
+        }
+        if (legacy_dec && dec) {
+            g_snprintf(dr, sizeof(dr), "%.2f", dec->ns / legacy_dec->ns);
+        }
+        printf("  %-13s %12s %12s %10" G_GSIZE_FORMAT " %8s %8s %8s\n",
+               copy ? "memcpy" : name, e, d, any_r->bytes, size_ratio, er,
+               dr);
+    }
+}
+
+/* The fastest self-describing peer (not QIDL's own) for @op. */
+static const Result *best_peer(const char *workload, const char *op)
+{
+    const Result *best = NULL;
+
+    for (guint i = 0; i < G_N_ELEMENTS(codecs); i++) {
+        const BenchCodec *c = codecs[i];
+        const Result *r;
+
+        if ((c->flags & BENCH_QIDL) || !(c->flags & BENCH_SELF_DESCRIBING)) {
+            continue;
+        }
+        r = find(workload, c->name, op);
+        if (r && (!best || r->ns < best->ns)) {
+            best = r;
+        }
+    }
+    return best;
+}
+
+static void verdict(gboolean ok, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+static void verdict(gboolean ok, const char *format, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, format);
+    msg = g_strdup_vprintf(format, ap);
+    va_end(ap);
+    printf("  %-4s %s\n", ok ? "MET" : "MISS", msg);
+}
+
+static void print_targets(void)
+{
+    static const char *const ops[] = { "encode", "decode" };
+
+    printf("\ntargets\n");
+    for (guint i = 0; i < 2; i++) {
+        const Result *n = find("machine", "native", ops[i]);
+        const Result *p = best_peer("machine", ops[i]);
+
+        if (n && p) {
+            verdict(p->ns / n->ns >= 1.5,
+                    "native %s: the fastest self-describing peer (%s, %.1f "
+                    "us) takes %.2fx native's %.1f us (goal >= 1.5x)",
+                    ops[i], p->codec, p->ns / 1000, p->ns / n->ns,
+                    n->ns / 1000);
+        }
+    }
+    for (guint i = 0; i < 2; i++) {
+        const Result *n = find("machine", "native", ops[i]);
+        const Result *l = find("machine", "legacy", ops[i]);
+
+        if (n && l) {
+            verdict(n->ns / l->ns <= 2.0,
+                    "native %s %.2fx the legacy codec (goal <= 2x)", ops[i],
+                    n->ns / l->ns);
+        }
+    }
+    {
+        const Result *n = find("machine", "native", "encode");
+        const Result *l = find("machine", "legacy", "encode");
+
+        if (n && l) {
+            verdict((double)n->bytes / l->bytes <= 1.25,
+                    "native stream %" G_GSIZE_FORMAT " bytes, %.3fx the "
+                    "legacy %" G_GSIZE_FORMAT " (goal <= 1.25x)", n->bytes,
+                    (double)n->bytes / l->bytes, l->bytes);
+        }
+    }
+    for (guint i = 0; i < 2; i++) {
+        const Result *a = find("machine", "native", ops[i]);
+        const Result *b = find("machine-100x", "native", ops[i]);
+
+        if (a && b) {
+            verdict(b->ns / a->ns <= 110,
+                    "native %s 100x workload costs %.1fx the 1x (goal <= "
+                    "110x)", ops[i], b->ns / a->ns);
+        }
+    }
+    {
+        const Result *e = find("hw-headers", "qidl-extract", "extract");
+        const Result *s = find("hw-headers", "clang", "syntax-only");
+
+        if (e && s) {
+            verdict(e->ns / s->ns <= 1.3,
+                    "qidl-extract %.2fx clang -fsyntax-only on the hw/ "
+                    "headers (%.0f ms vs %.0f ms; goal <= 1.3x)",
+                    e->ns / s->ns, e->ns / 1e6, s->ns / 1e6);
+        }
+    }
+}
+
+static void print_report(void)
+{
+    static const char *const workloads[] = {
+        "machine", "machine-10x", "machine-100x", "big",
+    };
+    const Result *e = find("hw-headers", "qidl-extract", "extract");
+    const Result *s = find("hw-headers", "clang", "syntax-only");
+
+    for (guint i = 0; i < G_N_ELEMENTS(workloads); i++) {
+        print_table(workloads[i]);
+    }
+    if (e && s) {
+        printf("\nextractor on the %u hw/ headers (ms per round, median of "
+               "%u)\n  clang -fsyntax-only %.1f   qidl-extract %.1f   ratio "
+               "%.2f\n", (guint)G_N_ELEMENTS(hw_headers), e->runs,
+               s->ns / 1e6, e->ns / 1e6, e->ns / s->ns);
+    }
+    printf("\ncodecs\n");
+    for (guint i = 0; i < G_N_ELEMENTS(codecs); i++) {
+        printf("  %-13s %s%s\n", codecs[i]->name, codecs[i]->what,
+               (codecs[i]->flags & BENCH_SELF_DESCRIBING) &&
+               !(codecs[i]->flags & BENCH_QIDL) ? " [self-describing peer]"
+                                                : "");
+    }
+    print_targets();
+}
+
+int main(int argc, char **argv)
+{
+    static const char *const all_workloads[] = {
+        "machine", "machine-10x", "machine-100x", "big",
+    };
+    GOptionEntry entries[] = {
+        { "quick", 0, 0, G_OPTION_ARG_NONE, &opts.quick,
+          "Few iterations, no 100x workload, check every round trip", NULL },
+        { "json", 0, 0, G_OPTION_ARG_NONE, &opts.json,
+          "Print one JSON object per measurement instead of the table",
+          NULL },
+        { "runs", 0, 0, G_OPTION_ARG_INT, &opts.runs,
+          "Batches timed per measurement (median; default 11)", "N" },
+        { "min-ms", 0, 0, G_OPTION_ARG_INT, &opts.min_ms,
+          "Least time of one batch (default 5)", "MS" },
+        { "max-ms", 0, 0, G_OPTION_ARG_INT, &opts.max_ms,
+          "Stop a measurement after this long, once it has 3 runs "
+          "(default 3000)", "MS" },
+        { "workload", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts.workloads,
+          "Only this workload (machine, machine-10x, machine-100x, big; "
+          "repeatable)", "NAME" },
+        { "codec", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts.codecs,
+          "Only this codec (repeatable)", "NAME" },
+        { "op", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts.ops,
+          "Only this operation (encode, decode, copy; repeatable)", "OP" },
+        { "no-extract", 0, 0, G_OPTION_ARG_NONE, &opts.no_extract,
+          "Skip the extractor against clang", NULL },
+        { "extract-rounds", 0, 0, G_OPTION_ARG_INT, &opts.extract_rounds,
+          "Rounds of the extractor timing (default 5)", "N" },
+        { NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new(
+        "- QIDL's codecs against peer serializers and the memcpy floor");
+    g_autoptr(GError) error = NULL;
+
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+        g_printerr("qidl-bench: %s\n", error->message);
+        return 2;
+    }
+    if (opts.quick) {
+        opts.runs = 1;
+    }
+    if (opts.runs < 1) {
+        opts.runs = 1;
+    }
+    results = g_array_new(FALSE, TRUE, sizeof(Result));
+
+    if (!opts.json) {
+        printf("qidl-bench%s: %u codecs", opts.quick ? " --quick" : "",
+               (guint)G_N_ELEMENTS(codecs));
+        if (missing_peers[0]) {
+            printf("; peers not built (library not found):");
+            for (guint i = 0; missing_peers[i]; i++) {
+                printf(" %s%s", missing_peers[i], missing_peers[i + 1] ? ","
+                                                                      : "");
+            }
+        }
+        printf("\n");
+        fflush(stdout);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(all_workloads); i++) {
+        if (!selected(opts.workloads, all_workloads[i]) ||
+            (opts.quick && !opts.workloads &&
+             strcmp(all_workloads[i], "machine-100x") == 0)) {
+            continue;
+        }
+        run_workload(all_workloads[i]);
+    }
+    if (!opts.no_extract && selected(opts.workloads, "hw-headers")) {
+        run_extract();
+    }
+    if (!opts.json) {
+        print_report();
+    }
+    if (failures) {
+        g_printerr("qidl-bench: %u failures\n", failures);
+        return 1;
+    }
+    return 0;
+}
