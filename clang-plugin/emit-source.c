@@ -371,6 +371,21 @@ static char *count_expr(const QeField *f)
     return g_strdup_printf("obj->%s", f->size_is_field->name);
 }
 
+/*
+ * Whether the elements of @f's last dimension are visited as one
+ * qidl_visit_scalar_array(): scalars or enums whose C object is exactly
+ * the wire kind's (so the array is an array of that kind), with no
+ * per-element check (range, index_of) between loading and storing.
+ */
+static gboolean elements_in_bulk(const QeField *f)
+{
+    const QeType *t = &f->type;
+
+    return (t->tkind == QE_TYPE_SCALAR || t->tkind == QE_TYPE_ENUM) &&
+           !(f->flags & QE_F_STRING) && !has_scalar_checks(f) &&
+           t->size == qe_kind_size(t->kind);
+}
+
 /* Emits nested loops over dimensions @dim.. of an in-struct array. */
 static void emit_dims(Emitter *e, int ind, const QeField *f, guint dim,
                       const char *lv, const char *name)
@@ -380,6 +395,28 @@ static void emit_dims(Emitter *e, int ind, const QeField *f, guint dim,
     g_autofree char *elem = g_strdup_printf("%s[%s]", lv, i);
     gboolean sized = dim == 0 && f->size_is;
 
+    if (dim + 1 == f->n_dims && elements_in_bulk(f)) {
+        const char *cont = "                             ";
+        g_autofree char *count = sized ? count_expr(f) :
+            g_strdup_printf("G_N_ELEMENTS(%s)", lv);
+        g_autofree char *args = g_strdup_printf(
+            "%s, %s,", sized ? "QIDL_LIST_SIZED" : "QIDL_LIST_FIXED", count);
+
+        line(e, ind, "if (!qidl_visit_scalar_array(v, %s, %s,", name,
+             kind_enum(f->type.kind));
+        /* The list kind and the count on one line if it fits in 80. */
+        if (ind * 4 + strlen(cont) + strlen(args) <= 80) {
+            line(e, ind, "%s%s", cont, args);
+        } else {
+            line(e, ind, "%s%s", cont,
+                 sized ? "QIDL_LIST_SIZED," : "QIDL_LIST_FIXED,");
+            line(e, ind, "%s%s,", cont, count);
+        }
+        line(e, ind, "%s%s, error)) {", cont, lv);
+        line(e, ind + 1, "return FALSE;");
+        line(e, ind, "}");
+        return;
+    }
     line(e, ind, "{");
     if (sized) {
         g_autofree char *count = count_expr(f);

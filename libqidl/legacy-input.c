@@ -172,6 +172,89 @@ static gboolean legacy_in_scalar(QidlVisitor *v, const char *name,
     }
 }
 
+/*
+ * A fixed or sized array: its elements back to back, read as
+ * legacy_in_scalar() reads each, with the same errors.  On truncation the
+ * elements that are there are loaded, then the first missing one fails.
+ */
+static gboolean legacy_in_scalar_array(QidlVisitor *v, const char *name,
+                                       QidlKind kind, QidlListKind list_kind,
+                                       guint32 count, void *array,
+                                       GError **error)
+{
+    LegacyInput *li = to_li(v);
+    gsize size = qidl_kind_size(kind);
+    gsize left = li->len - li->pos;
+    guint32 n = (gsize)count * size > left ? (guint32)(left / size) : count;
+    const guint8 *p = li->data + li->pos;
+    guint8 *dst = array;
+
+    switch (kind) {
+    case QIDL_KIND_BOOL:
+        for (guint32 i = 0; i < n; i++) {
+            /* As legacy_in_scalar(): no bool the compiler cannot hold. */
+            if (p[i] > 1) {
+                return qidl_visitor__element_error(
+                    v, i, error, QIDL_ERROR_INVALID, "invalid bool value %u "
+                    "at byte offset %" G_GSIZE_FORMAT, p[i],
+                    offset_of(v, p + i));
+            }
+            ((bool *)array)[i] = p[i] == 1;
+        }
+        break;
+    case QIDL_KIND_INT8:
+    case QIDL_KIND_UINT8:
+        if (n > 0) {
+            memcpy(dst, p, n);
+        }
+        break;
+    case QIDL_KIND_INT16:
+    case QIDL_KIND_UINT16:
+        for (guint32 i = 0; i < n; i++) {
+            guint16 x;
+
+            memcpy(&x, p + i * size, sizeof(x));
+            x = GUINT16_FROM_BE(x);
+            memcpy(dst + i * size, &x, sizeof(x));
+        }
+        break;
+    case QIDL_KIND_INT32:
+    case QIDL_KIND_UINT32:
+    case QIDL_KIND_FLOAT:
+        for (guint32 i = 0; i < n; i++) {
+            guint32 x;
+
+            memcpy(&x, p + i * size, sizeof(x));
+            x = GUINT32_FROM_BE(x);
+            memcpy(dst + i * size, &x, sizeof(x));
+        }
+        break;
+    case QIDL_KIND_INT64:
+    case QIDL_KIND_UINT64:
+    case QIDL_KIND_DOUBLE:
+        for (guint32 i = 0; i < n; i++) {
+            guint64 x;
+
+            memcpy(&x, p + i * size, sizeof(x));
+            x = GUINT64_FROM_BE(x);
+            memcpy(dst + i * size, &x, sizeof(x));
+        }
+        break;
+    default:
+        g_return_val_if_reached(FALSE);
+    }
+    li->pos += (gsize)n * size;
+    if (n < count) {
+        left = li->len - li->pos;
+        return qidl_visitor__element_error(
+            v, n, error, QIDL_ERROR_TRUNCATED, "need %" G_GSIZE_FORMAT
+            " byte%s at byte offset %" G_GSIZE_FORMAT ", %" G_GSIZE_FORMAT
+            " left", size, size == 1 ? "" : "s",
+            stream_offset(li, li->pos), left);
+    }
+    return TRUE;
+}
+
 /* A length byte, then the bytes (qemu_get_counted_string). */
 static gboolean legacy_in_string(QidlVisitor *v, const char *name,
                                  char **obj, GError **error)
@@ -358,6 +441,7 @@ QidlVisitor *qidl_legacy_input_visitor_new(const guint8 *data, gsize len,
     li->parent.start_list = legacy_in_start_list;
     li->parent.end_list = legacy_in_end_list;
     li->parent.scalar = legacy_in_scalar;
+    li->parent.scalar_array = legacy_in_scalar_array;
     li->parent.string = legacy_in_string;
     li->parent.string_buf = legacy_in_string_buf;
     li->parent.bytes = legacy_in_bytes;

@@ -154,6 +154,85 @@ static gboolean legacy_out_scalar(QidlVisitor *v, const char *name,
     }
 }
 
+/*
+ * A fixed or sized array is its elements back to back, each as
+ * legacy_out_scalar() writes it: big-endian, bools as 0 or 1.
+ */
+static gboolean legacy_out_scalar_array(QidlVisitor *v, const char *name,
+                                        QidlKind kind, QidlListKind list_kind,
+                                        guint32 count, void *array,
+                                        GError **error)
+{
+    GByteArray *out = to_lo(v)->out;
+    gsize size = qidl_kind_size(kind);
+    gsize len = (gsize)count * size;
+    gsize room = G_MAXUINT - out->len;
+    guint8 *dst;
+
+    if (len > room) {
+        /* The elements that fit, then the error of the first that does
+         * not, as element by element. */
+        guint32 fit = (guint32)(room / size);
+
+        legacy_out_scalar_array(v, name, kind, list_kind, fit, array, error);
+        return qidl_visitor__element_error(v, fit, error, QIDL_ERROR_LIMIT,
+                                           "%" G_GSIZE_FORMAT " more bytes "
+                                           "would make the output longer "
+                                           "than %u bytes", size, G_MAXUINT);
+    }
+    if (len == 0) {
+        return TRUE;
+    }
+    g_byte_array_set_size(out, out->len + (guint)len);
+    dst = out->data + out->len - len;
+    switch (kind) {
+    case QIDL_KIND_BOOL:
+        for (guint32 i = 0; i < count; i++) {
+            dst[i] = ((const bool *)array)[i] ? 1 : 0;
+        }
+        break;
+    case QIDL_KIND_INT8:
+    case QIDL_KIND_UINT8:
+        memcpy(dst, array, len);
+        break;
+    case QIDL_KIND_INT16:
+    case QIDL_KIND_UINT16:
+        for (guint32 i = 0; i < count; i++) {
+            guint16 x;
+
+            memcpy(&x, (const guint8 *)array + i * size, sizeof(x));
+            x = GUINT16_TO_BE(x);
+            memcpy(dst + i * size, &x, sizeof(x));
+        }
+        break;
+    case QIDL_KIND_INT32:
+    case QIDL_KIND_UINT32:
+    case QIDL_KIND_FLOAT:
+        for (guint32 i = 0; i < count; i++) {
+            guint32 x;
+
+            memcpy(&x, (const guint8 *)array + i * size, sizeof(x));
+            x = GUINT32_TO_BE(x);
+            memcpy(dst + i * size, &x, sizeof(x));
+        }
+        break;
+    case QIDL_KIND_INT64:
+    case QIDL_KIND_UINT64:
+    case QIDL_KIND_DOUBLE:
+        for (guint32 i = 0; i < count; i++) {
+            guint64 x;
+
+            memcpy(&x, (const guint8 *)array + i * size, sizeof(x));
+            x = GUINT64_TO_BE(x);
+            memcpy(dst + i * size, &x, sizeof(x));
+        }
+        break;
+    default:
+        g_return_val_if_reached(FALSE);
+    }
+    return TRUE;
+}
+
 static gboolean legacy_out_string(QidlVisitor *v, const char *name,
                                   char **obj, GError **error)
 {
@@ -249,6 +328,7 @@ QidlVisitor *qidl_legacy_output_visitor_new(GByteArray *out)
     lo->parent.start_list = legacy_out_start_list;
     lo->parent.end_list = legacy_out_end_list;
     lo->parent.scalar = legacy_out_scalar;
+    lo->parent.scalar_array = legacy_out_scalar_array;
     lo->parent.string = legacy_out_string;
     lo->parent.string_buf = legacy_out_string_buf;
     lo->parent.bytes = legacy_out_bytes;

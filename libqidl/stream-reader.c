@@ -17,32 +17,293 @@
 
 #include "stream-private.h"
 
+/* ---- the strings a reader keeps ---- */
+
+/*
+ * Type names, instance paths and the field names needed as C strings (a
+ * device's top-level name, the tree reader's names, messages), kept for
+ * the reader's whole life: NUL-terminated, in chunks that never move, so
+ * that what QidlStreamDevice and the visitors point to stays valid.  One
+ * allocation per chunk, not per string.
+ */
+typedef struct Chunk {
+    struct Chunk *next;
+    gsize used;
+    gsize cap;
+    char data[];
+} Chunk;
+
+/* The size of a chunk: a machine's names, types and paths fit in one. */
+#define CHUNK_SIZE 8192
+
+/*
+ * Not inlined: where the caller bounds @len, gcc would expand the memcpy()
+ * into a `rep movsq`, slower than the library's for the few bytes of a name.
+ */
+static G_GNUC_NO_INLINE const char *chunk_dup(Chunk **chunks,
+                                              const guint8 *s, gsize len)
+{
+    Chunk *c = *chunks;
+    char *p;
+
+    if (!c || c->cap - c->used < len + 1) {
+        gsize cap = MAX(CHUNK_SIZE, len + 1);
+
+        c = g_malloc(sizeof(Chunk) + cap);
+        c->next = *chunks;
+        c->used = 0;
+        c->cap = cap;
+        *chunks = c;
+    }
+    p = c->data + c->used;
+    memcpy(p, s, len);
+    p[len] = '\0';
+    c->used += len + 1;
+    return p;
+}
+
+static void chunks_free(Chunk *c)
+{
+    while (c) {
+        Chunk *next = c->next;
+
+        g_free(c);
+        c = next;
+    }
+}
+
+/*
+ * A set of strings of the stream, by index in order of addition, with an
+ * open-addressing hash table to find duplicates.  Each is @len bytes at
+ * @raw, in the stream; @s is a NUL-terminated copy in the chunks, made
+ * the first time it is needed (the direct visitor compares @raw and needs
+ * none).  @ns keeps apart the kinds of strings that share a set.
+ */
+typedef struct {
+    const guint8 *raw;
+    const char *s;
+    guint32 len;
+    guint32 hash;
+    guint8 ns;
+} SetEntry;
+
+typedef struct {
+    SetEntry *entries;
+    guint32 n;
+    guint32 cap;
+    guint32 *slots;       /* entry index + 1; 0: empty */
+    guint32 mask;         /* slots - 1; slots are a power of two > 2 n */
+} StrSet;
+
+/*
+ * Entries a set has room for before it grows: a machine's field names, or
+ * its devices' paths and names.
+ */
+#define STRSET_FIRST_CAP 256
+#define DEVICES_FIRST_CAP 32
+
+static inline guint64 mix64(guint64 h)
+{
+    h *= 0xff51afd7ed558ccdu;
+    return h ^ (h >> 32);
+}
+
+/*
+ * The hash of the @len bytes at @s, read eight at a time (the last word
+ * too if the buffer goes on for eight bytes, before @end), and whether
+ * they are plain ASCII without NUL, which a name is: then it is UTF-8
+ * without a closer look.
+ */
+static guint32 hash_bytes_ascii(guint8 ns, const guint8 *s, gsize len,
+                                const guint8 *end, gboolean *ascii)
+{
+    const guint64 ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    guint64 h = 0x9e3779b97f4a7c15u ^ ((guint64)ns << 56) ^ len;
+    guint64 any = 0, zero = 0;
+    gsize i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        guint64 x;
+
+        memcpy(&x, s + i, 8);
+        any |= x;
+        zero |= (x - ones) & ~x & highs;
+        h = mix64(h ^ x);
+    }
+    if (i < len) {
+        guint64 keep = (G_GUINT64_CONSTANT(1) << (8 * (len - i))) - 1;
+        guint64 x = 0;
+
+        if (end - (s + i) >= 8) {
+            memcpy(&x, s + i, 8);
+            x &= keep;
+        } else {
+            for (gsize j = i; j < len; j++) {
+                x |= (guint64)s[j] << (8 * (j - i));
+            }
+        }
+        any |= x;
+        /* The bytes past the string count as non-zero. */
+        zero |= ((x | ~keep) - ones) & ~(x | ~keep) & highs;
+        h = mix64(h ^ x);
+    }
+    *ascii = !(any & highs) && !zero;
+    return (guint32)(h ^ (h >> 29));
+}
+
+static guint32 hash_bytes(guint8 ns, const guint8 *s, gsize len)
+{
+    gboolean ascii;
+
+    return hash_bytes_ascii(ns, s, len, s + len, &ascii);
+}
+
+/* The index of the @len bytes at @s (hash @hash), or -1. */
+static gint64 strset_find(const StrSet *t, guint8 ns, const guint8 *s,
+                          gsize len, guint32 hash)
+{
+    if (!t->slots) {
+        return -1;
+    }
+    for (guint32 i = hash & t->mask;; i = (i + 1) & t->mask) {
+        guint32 slot = t->slots[i];
+        const SetEntry *e;
+
+        if (slot == 0) {
+            return -1;
+        }
+        e = &t->entries[slot - 1];
+        if (e->hash == hash && e->len == len && e->ns == ns &&
+            memcmp(e->raw, s, len) == 0) {
+            return slot - 1;
+        }
+    }
+}
+
+static void strset_insert_slot(StrSet *t, guint32 idx)
+{
+    guint32 i = t->entries[idx].hash & t->mask;
+
+    while (t->slots[i]) {
+        i = (i + 1) & t->mask;
+    }
+    t->slots[i] = idx + 1;
+}
+
+/*
+ * Adds the @len bytes at @raw (NUL-terminated at @str in the chunks, or
+ * NULL for a copy made when needed), which are not in @t.
+ */
+static void strset_add(StrSet *t, guint32 first_cap, guint8 ns,
+                       const guint8 *raw, const char *str, gsize len,
+                       guint32 hash)
+{
+    if (G_UNLIKELY(t->n == t->cap)) {
+        t->cap = MAX(t->cap * 2, first_cap);
+        t->entries = g_renew(SetEntry, t->entries, t->cap);
+    }
+    if (G_UNLIKELY(!t->slots || (t->n + 1) * 2 > t->mask + 1)) {
+        guint32 n_slots = t->slots ? (t->mask + 1) * 2 : 2 * first_cap;
+
+        g_free(t->slots);
+        /* Cleared here rather than by calloc(), which may leave fresh
+         * memory out of the cache: every probe would miss. */
+        t->slots = g_new(guint32, n_slots);
+        memset(t->slots, 0, n_slots * sizeof(guint32));
+        t->mask = n_slots - 1;
+        for (guint32 i = 0; i < t->n; i++) {
+            strset_insert_slot(t, i);
+        }
+    }
+    t->entries[t->n] = (SetEntry) { raw, str, (guint32)len, hash, ns };
+    strset_insert_slot(t, t->n++);
+}
+
+static void strset_clear(StrSet *t)
+{
+    g_free(t->entries);
+    g_free(t->slots);
+}
+
+/* The kinds of string in QidlStreamReader.devices. */
+enum {
+    NS_PATH = 1,          /* instance paths seen */
+    NS_TOP,               /* top-level names seen */
+};
+
+/*
+ * Whether the @len bytes at @s are UTF-8 without NUL, at most @max: plain
+ * ASCII, as names and paths are, without g_utf8_validate().
+ */
+static gboolean text_ok(const guint8 *s, gsize len, gsize max)
+{
+    guint8 any = 0;
+    gboolean nul = FALSE;
+
+    for (gsize i = 0; i < len; i++) {
+        any |= s[i];
+        nul |= s[i] == 0;
+    }
+    if (len <= max && !nul && any < 0x80) {
+        return TRUE;
+    }
+    return qidl_stream__text_ok((const char *)s, len, max);
+}
+
 struct QidlStreamReader {
     guint8 *owned;            /* the decompressed stream, or NULL */
     const guint8 *data;       /* the plain stream */
     gsize len;
     gsize pos;                /* offset of the next record */
     QidlStreamInfo *info;
-    GPtrArray *names;         /* the name table: owned strings */
-    GHashTable *name_set;     /* names, to reject duplicates */
-    GHashTable *paths;        /* instance paths seen (owned keys) */
-    GHashTable *top_names;    /* top-level names seen (owned keys) */
+    Chunk *chunks;            /* every string below */
+    StrSet names;             /* the name table */
+    StrSet devices;           /* instance paths and top-level names seen */
     guint32 n_records;        /* records before the next one */
     guint32 stream_crc;       /* CRC-32C of the stream before pos */
-    char *last_path;          /* where preserved records are anchored */
+    const char *last_path;    /* where preserved records are anchored */
     gboolean failed;
     gboolean at_end;
 
     /* The current device record. */
     gboolean in_device;
     QidlStreamDevice dev;
-    char *dev_type;
-    char *dev_path;
+    const char *dev_type;     /* in @chunks */
+    const char *dev_path;
     gsize payload_off;        /* absolute offsets of the state */
     gsize payload_end;
     guint first_new;          /* names the record defines */
     guint n_new;
 };
+
+/* Name @idx of the name table, NUL-terminated. */
+static const char *reader_name(QidlStreamReader *r, guint idx)
+{
+    SetEntry *e = &r->names.entries[idx];
+
+    if (!e->s) {
+        e->s = chunk_dup(&r->chunks, e->raw, e->len);
+    }
+    return e->s;
+}
+
+/*
+ * Whether name @idx of the name table is @name.  A loop rather than
+ * strcmp(): names are short, the table's length is known, and it runs
+ * once per field read.  It stops at the first difference, so it never
+ * reads past the end of @name.
+ */
+static inline gboolean reader_name_is(const QidlStreamReader *r, guint idx,
+                                      const char *name)
+{
+    const SetEntry *e = &r->names.entries[idx];
+    guint32 i = 0;
+
+    while (i < e->len && (guint8)name[i] == e->raw[i]) {
+        i++;
+    }
+    return i == e->len && name[i] == '\0';
+}
 
 /* ---- opening: decompression and the header ---- */
 
@@ -241,11 +502,6 @@ QidlStreamReader *qidl_stream_reader_new(const guint8 *data, gsize len,
     g_return_val_if_fail(data != NULL || len == 0, NULL);
 
     r = g_new0(QidlStreamReader, 1);
-    r->names = g_ptr_array_new_with_free_func(g_free);
-    r->name_set = g_hash_table_new(g_str_hash, g_str_equal);
-    r->paths = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    r->top_names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                         NULL);
     r->data = data ? data : (const guint8 *)"";
     r->len = len;
     if (len >= STREAM_MAGIC_LEN &&
@@ -271,13 +527,9 @@ void qidl_stream_reader_free(QidlStreamReader *r)
     }
     g_free(r->owned);
     qidl_stream_info_free(r->info);
-    g_ptr_array_unref(r->names);
-    g_hash_table_unref(r->name_set);
-    g_hash_table_unref(r->paths);
-    g_hash_table_unref(r->top_names);
-    g_free(r->last_path);
-    g_free(r->dev_type);
-    g_free(r->dev_path);
+    chunks_free(r->chunks);
+    strset_clear(&r->names);
+    strset_clear(&r->devices);
     g_free(r);
 }
 
@@ -371,68 +623,77 @@ static gboolean read_metadata(QidlStreamReader *r, gsize at, Cursor *c,
 static gboolean read_device_head(QidlStreamReader *r, gsize at, Cursor *c,
                                  GError **error)
 {
-    gsize tlen = 0, plen = 0;
-    g_autofree char *type = cur_str16(c, &tlen);
-    g_autofree char *path = type ? cur_str16(c, &plen) : NULL;
+    const guint8 *tp, *pp;
+    const char *type, *path, *top_name;
+    gsize tlen, plen;
+    guint32 phash, thash;
     guint16 n_new, top;
 
-    if (!path || !cur_has(c, 6)) {
-        return rec_error(r, error, QIDL_ERROR_TRUNCATED, at,
-                         "truncated at byte offset %" G_GSIZE_FORMAT,
-                         c->end);
+    if (!cur_has(c, 2) || !cur_has(c, 2 + (tlen = get_u16(c->data + c->pos)))) {
+        goto truncated;
     }
-    if (tlen == 0 || plen == 0 ||
-        !qidl_stream__text_ok(type, tlen, G_MAXUINT16) ||
-        !qidl_stream__text_ok(path, plen, G_MAXUINT16)) {
+    tp = c->data + c->pos + 2;
+    c->pos += 2 + tlen;
+    if (!cur_has(c, 2) || !cur_has(c, 2 + (plen = get_u16(c->data + c->pos))) ||
+        !cur_has(c, 2 + plen + 6)) {
+        goto truncated;
+    }
+    pp = c->data + c->pos + 2;
+    c->pos += 2 + plen;
+    if (tlen == 0 || plen == 0 || !text_ok(tp, tlen, G_MAXUINT16) ||
+        !text_ok(pp, plen, G_MAXUINT16)) {
         return rec_error(r, error, QIDL_ERROR_INVALID, at,
                          "type name and instance path must be non-empty "
                          "UTF-8");
     }
+    type = chunk_dup(&r->chunks, tp, tlen);
+    path = chunk_dup(&r->chunks, pp, plen);
     r->dev.version = get_u32(c->data + c->pos);
     n_new = get_u16(c->data + c->pos + 4);
     c->pos += 6;
-    if (g_hash_table_contains(r->paths, path)) {
+    phash = hash_bytes(NS_PATH, pp, plen);
+    if (strset_find(&r->devices, NS_PATH, pp, plen, phash) >= 0) {
         return rec_error(r, error, QIDL_ERROR_INVALID, at,
                          "device %s (%s): instance path already used by an "
                          "earlier record", path, type);
     }
-    if (r->names->len + n_new > QIDL_LIMIT_STREAM_NAMES) {
+    if (r->names.n + n_new > QIDL_LIMIT_STREAM_NAMES) {
         return rec_error(r, error, QIDL_ERROR_LIMIT, at,
                          "device %s (%s): more than %u distinct field "
                          "names in one stream", path, type,
                          QIDL_LIMIT_STREAM_NAMES);
     }
-    r->first_new = r->names->len;
+    r->first_new = r->names.n;
     r->n_new = n_new;
     for (guint i = 0; i < n_new; i++) {
         gsize name_at = c->pos;
+        const guint8 *np;
+        gboolean ascii;
+        guint32 hash;
         gsize len;
-        char *name;
 
         if (!cur_has(c, 1) || !cur_has(c, 1 + (len = c->data[c->pos]))) {
             return rec_error(r, error, QIDL_ERROR_TRUNCATED, at,
                              "device %s (%s): truncated at byte offset %"
                              G_GSIZE_FORMAT, path, type, c->end);
         }
-        if (len == 0 || !qidl_stream__text_ok((const char *)c->data +
-                                               c->pos + 1, len,
-                                               QIDL_LIMIT_NAME_LEN)) {
+        np = c->data + c->pos + 1;
+        hash = hash_bytes_ascii(0, np, len, r->data + r->len, &ascii);
+        if (len == 0 ||
+            (!ascii && !qidl_stream__text_ok((const char *)np, len,
+                                             QIDL_LIMIT_NAME_LEN))) {
             return rec_error(r, error, QIDL_ERROR_INVALID, at,
                              "device %s (%s): name at byte offset %"
                              G_GSIZE_FORMAT " is not 1 to %u bytes of UTF-8",
                              path, type, name_at, QIDL_LIMIT_NAME_LEN);
         }
-        name = g_strndup((const char *)c->data + c->pos + 1, len);
-        if (g_hash_table_contains(r->name_set, name)) {
-            rec_error(r, error, QIDL_ERROR_INVALID, at,
-                      "device %s (%s): name %s at byte offset %"
-                      G_GSIZE_FORMAT " is already defined", path, type,
-                      name, name_at);
-            g_free(name);
-            return FALSE;
+        if (strset_find(&r->names, 0, np, len, hash) >= 0) {
+            return rec_error(r, error, QIDL_ERROR_INVALID, at,
+                             "device %s (%s): name %.*s at byte offset %"
+                             G_GSIZE_FORMAT " is already defined", path,
+                             type, (int)len, (const char *)np, name_at);
         }
-        g_ptr_array_add(r->names, name);
-        g_hash_table_add(r->name_set, name);
+        strset_add(&r->names, STRSET_FIRST_CAP, 0, np, NULL, len, hash);
         c->pos += 1 + len;
     }
     /* The state: a name index and a struct tag, at least. */
@@ -442,7 +703,7 @@ static gboolean read_device_head(QidlStreamReader *r, gsize at, Cursor *c,
                          G_GSIZE_FORMAT, path, type, c->end);
     }
     top = get_u16(c->data + c->pos);
-    if (top >= r->names->len) {
+    if (top >= r->names.n) {
         return rec_error(r, error, QIDL_ERROR_INVALID, at,
                          "device %s (%s): name index %u at byte offset %"
                          G_GSIZE_FORMAT " is not defined", path, type, top,
@@ -454,31 +715,35 @@ static gboolean read_device_head(QidlStreamReader *r, gsize at, Cursor *c,
                          G_GSIZE_FORMAT " is not a struct", path, type,
                          c->pos + 2);
     }
-    if (g_hash_table_contains(r->top_names,
-                              g_ptr_array_index(r->names, top))) {
+    top_name = reader_name(r, top);
+    thash = hash_bytes(NS_TOP, (const guint8 *)top_name,
+                       r->names.entries[top].len);
+    if (strset_find(&r->devices, NS_TOP, (const guint8 *)top_name,
+                    r->names.entries[top].len, thash) >= 0) {
         return rec_error(r, error, QIDL_ERROR_INVALID, at,
                          "device %s (%s): name %s already used by an "
-                         "earlier device", path, type,
-                         (const char *)g_ptr_array_index(r->names, top));
+                         "earlier device", path, type, top_name);
     }
-    g_hash_table_add(r->top_names, g_strdup(g_ptr_array_index(r->names,
-                                                              top)));
-    g_hash_table_add(r->paths, g_strdup(path));
-    g_free(r->last_path);
-    r->last_path = g_strdup(path);
-
-    g_free(r->dev_type);
-    g_free(r->dev_path);
-    r->dev_type = g_steal_pointer(&type);
-    r->dev_path = g_steal_pointer(&path);
-    r->dev.type_name = r->dev_type;
-    r->dev.instance_path = r->dev_path;
-    r->dev.name = g_ptr_array_index(r->names, top);
+    strset_add(&r->devices, DEVICES_FIRST_CAP, NS_TOP,
+               (const guint8 *)top_name, top_name,
+               r->names.entries[top].len, thash);
+    strset_add(&r->devices, DEVICES_FIRST_CAP, NS_PATH,
+               (const guint8 *)path, path, plen, phash);
+    r->last_path = path;
+    r->dev_type = type;
+    r->dev_path = path;
+    r->dev.type_name = type;
+    r->dev.instance_path = path;
+    r->dev.name = top_name;
     r->dev.offset = at;
     r->payload_off = c->pos;
     r->payload_end = c->end;
     r->in_device = TRUE;
     return TRUE;
+
+truncated:
+    return rec_error(r, error, QIDL_ERROR_TRUNCATED, at,
+                     "truncated at byte offset %" G_GSIZE_FORMAT, c->end);
 }
 
 static gboolean read_end(QidlStreamReader *r, gsize at, Cursor *c,
@@ -621,10 +886,26 @@ static gboolean tag_valid(guint8 tag)
     return tag >= QIDL_KIND_FIRST && tag <= QIDL_KIND_LAST;
 }
 
-/* The bytes a packed element or a scalar body takes. */
-static gsize scalar_size(QidlKind kind)
+/*
+ * The bytes a packed element or a scalar body takes: qidl_kind_size(),
+ * without a call through the PLT per value read.
+ */
+static inline gsize scalar_size(QidlKind kind)
 {
-    return qidl_kind_size(kind);
+    static const guint8 sizes[QIDL_KIND_LAST + 1] = {
+        [QIDL_KIND_BOOL] = 1, [QIDL_KIND_INT8] = 1, [QIDL_KIND_UINT8] = 1,
+        [QIDL_KIND_INT16] = 2, [QIDL_KIND_UINT16] = 2,
+        [QIDL_KIND_INT32] = 4, [QIDL_KIND_UINT32] = 4,
+        [QIDL_KIND_INT64] = 8, [QIDL_KIND_UINT64] = 8,
+        [QIDL_KIND_FLOAT] = 4, [QIDL_KIND_DOUBLE] = 8,
+    };
+
+    return kind <= QIDL_KIND_LAST ? sizes[kind] : 0;
+}
+
+static inline gboolean kind_is_scalar(guint8 kind)
+{
+    return kind >= QIDL_KIND_BOOL && kind <= QIDL_KIND_DOUBLE;
 }
 
 /* ---- the direct input visitor ---- */
@@ -638,16 +919,17 @@ typedef struct {
 typedef struct {
     QidlVisitor parent;
     QidlStreamReader *r;   /* borrowed */
-    char *type;
-    char *path;
+    const char *type;      /* the reader's, which the visitor must not */
+    const char *path;      /* outlive (stream.h) */
     const guint8 *data;
     gsize pos;
     gsize end;
     guint n_names;         /* names this record may use */
     QidlTreeInputFlags flags;
     gboolean top_read;
-    InFrame frames[QIDL_LIMIT_DEPTH];
     guint n_frames;
+    /* Large and written before it is read: not cleared. */
+    InFrame frames[QIDL_LIMIT_DEPTH];
 } StreamInput;
 
 static StreamInput *to_si(QidlVisitor *v)
@@ -659,19 +941,29 @@ static gboolean in_error(QidlVisitor *v, GError **error, int code,
                          const char *format, ...) G_GNUC_PRINTF(4, 5);
 
 /* "device P (T): path: message" */
+static void in_verror(QidlVisitor *v, const char *path, GError **error,
+                      int code, const char *format, va_list ap)
+    G_GNUC_PRINTF(5, 0);
+
+static void in_verror(QidlVisitor *v, const char *path, GError **error,
+                      int code, const char *format, va_list ap)
+{
+    StreamInput *si = to_si(v);
+    g_autofree char *msg = g_strdup_vprintf(format, ap);
+
+    g_set_error(error, QIDL_ERROR, code, "device %s (%s): %s%s%s", si->path,
+                si->type, path, *path ? ": " : "", msg);
+}
+
 static gboolean in_error(QidlVisitor *v, GError **error, int code,
                          const char *format, ...)
 {
-    StreamInput *si = to_si(v);
     g_autofree char *path = qidl_visitor_get_path(v);
-    g_autofree char *msg = NULL;
     va_list ap;
 
     va_start(ap, format);
-    msg = g_strdup_vprintf(format, ap);
+    in_verror(v, path, error, code, format, ap);
     va_end(ap);
-    g_set_error(error, QIDL_ERROR, code, "device %s (%s): %s%s%s", si->path,
-                si->type, path, *path ? ": " : "", msg);
     return FALSE;
 }
 
@@ -699,7 +991,7 @@ static const char *in_name(QidlVisitor *v, guint16 idx, GError **error)
                  "defined", idx, si->pos);
         return NULL;
     }
-    return g_ptr_array_index(si->r->names, idx);
+    return reader_name(si->r, idx);
 }
 
 /*
@@ -730,7 +1022,7 @@ static gboolean in_skip_value(QidlVisitor *v, GError **error)
                             G_GSIZE_FORMAT, tag, si->pos);
         }
         si->pos++;
-        if (qidl_kind_is_scalar(tag)) {
+        if (kind_is_scalar(tag)) {
             if (!in_need(v, scalar_size(tag), error)) {
                 return FALSE;
             }
@@ -766,7 +1058,7 @@ static gboolean in_skip_value(QidlVisitor *v, GError **error)
             n = get_u32(si->data + si->pos);
             si->pos += 4;
             if (ek) {
-                if (!qidl_kind_is_scalar(ek)) {
+                if (!kind_is_scalar(ek)) {
                     return in_error(v, error, QIDL_ERROR_INVALID,
                                     "invalid element kind 0x%02x at byte "
                                     "offset %" G_GSIZE_FORMAT, ek,
@@ -817,12 +1109,14 @@ static gboolean in_find_field(QidlVisitor *v, const char *name, gboolean peek,
     *found = FALSE;
     while (f->left > 0) {
         const char *fname;
+        guint16 idx;
 
         if (!in_need(v, 2, error) ||
-            !(fname = in_name(v, get_u16(si->data + si->pos), error))) {
+            !(fname = in_name(v, idx = get_u16(si->data + si->pos),
+                              error))) {
             return FALSE;
         }
-        if (strcmp(fname, name) == 0) {
+        if (reader_name_is(si->r, idx, name)) {
             *found = TRUE;
             if (!peek) {
                 si->pos += 2;
@@ -912,13 +1206,47 @@ check:
     return TRUE;
 }
 
+/*
+ * The common case of in_locate(), inlined into the callbacks: the next
+ * value is a field of the current struct called @name, with tag @want
+ * (the visit asks for fields in the order the same visit wrote them).
+ * Changes nothing unless it returns TRUE; then in_locate(), which also
+ * makes every error, is not needed.
+ */
+static inline gboolean in_locate_fast(StreamInput *si, const char *name,
+                                      QidlKind want)
+{
+    InFrame *f;
+    const guint8 *p;
+    guint idx;
+
+    if (G_UNLIKELY(si->n_frames == 0)) {
+        return FALSE;
+    }
+    f = &si->frames[si->n_frames - 1];
+    if (f->kind != QIDL_KIND_STRUCT || f->left == 0 ||
+        si->end - si->pos < 3) {
+        return FALSE;
+    }
+    p = si->data + si->pos;
+    idx = get_u16(p);
+    if (idx >= si->n_names || p[2] != want ||
+        !reader_name_is(si->r, idx, name)) {
+        return FALSE;
+    }
+    f->left--;
+    si->pos += 3;
+    return TRUE;
+}
+
 static gboolean in_start_struct(QidlVisitor *v, const char *name,
                                 GError **error)
 {
     StreamInput *si = to_si(v);
     guint32 n;
 
-    if (!in_locate(v, name, QIDL_KIND_STRUCT, error) ||
+    if ((!in_locate_fast(si, name, QIDL_KIND_STRUCT) &&
+         !in_locate(v, name, QIDL_KIND_STRUCT, error)) ||
         !in_need(v, 4, error)) {
         return FALSE;
     }
@@ -964,27 +1292,32 @@ static gboolean in_end_struct(QidlVisitor *v, GError **error)
     return TRUE;
 }
 
-static gboolean in_start_list(QidlVisitor *v, const char *name,
-                              QidlListKind kind, guint32 *count,
-                              gsize elem_size, GError **error)
+/*
+ * Reads a list's head: its element kind (0: tagged) into *@ek and its
+ * count, checked against the bytes left and, unless counted, against
+ * *@count; positions at the first element.
+ */
+static gboolean in_list_head(QidlVisitor *v, const char *name,
+                             QidlListKind kind, guint32 *count, guint8 *ek,
+                             GError **error)
 {
     StreamInput *si = to_si(v);
-    guint8 ek;
     guint32 n;
     gsize at, left;
 
-    if (!in_locate(v, name, QIDL_KIND_LIST, error) ||
+    if ((!in_locate_fast(si, name, QIDL_KIND_LIST) &&
+         !in_locate(v, name, QIDL_KIND_LIST, error)) ||
         !in_need(v, 5, error)) {
         return FALSE;
     }
     at = si->pos;
-    ek = si->data[at];
+    *ek = si->data[at];
     n = get_u32(si->data + at + 1);
     left = si->end - at - 5;
-    if (ek != STREAM_LIST_TAGGED && !qidl_kind_is_scalar(ek)) {
+    if (*ek != STREAM_LIST_TAGGED && !kind_is_scalar(*ek)) {
         return in_error(v, error, QIDL_ERROR_INVALID,
                         "invalid element kind 0x%02x at byte offset %"
-                        G_GSIZE_FORMAT, ek, at);
+                        G_GSIZE_FORMAT, *ek, at);
     }
     if (n > QIDL_LIMIT_LIST_LEN) {
         return in_error(v, error, QIDL_ERROR_LIMIT,
@@ -992,7 +1325,7 @@ static gboolean in_start_list(QidlVisitor *v, const char *name,
                         G_GSIZE_FORMAT " exceed the limit of %u", n, at,
                         QIDL_LIMIT_LIST_LEN);
     }
-    if (n > left / (ek ? scalar_size(ek) : 1)) {
+    if (n > left / (*ek ? scalar_size(*ek) : 1)) {
         return in_error(v, error, QIDL_ERROR_TRUNCATED,
                         "truncated: %" G_GUINT32_FORMAT " elements at byte "
                         "offset %" G_GSIZE_FORMAT " do not fit in the %"
@@ -1007,8 +1340,21 @@ static gboolean in_start_list(QidlVisitor *v, const char *name,
     }
     si->pos += 5;
     *count = n;
+    return TRUE;
+}
+
+static gboolean in_start_list(QidlVisitor *v, const char *name,
+                              QidlListKind kind, guint32 *count,
+                              gsize elem_size, GError **error)
+{
+    StreamInput *si = to_si(v);
+    guint8 ek;
+
+    if (!in_list_head(v, name, kind, count, &ek, error)) {
+        return FALSE;
+    }
     g_return_val_if_fail(si->n_frames < QIDL_LIMIT_DEPTH, FALSE);
-    si->frames[si->n_frames++] = (InFrame) { QIDL_KIND_LIST, n, ek };
+    si->frames[si->n_frames++] = (InFrame) { QIDL_KIND_LIST, *count, ek };
     return TRUE;
 }
 
@@ -1018,23 +1364,53 @@ static gboolean in_end_list(QidlVisitor *v, GError **error)
     return TRUE;
 }
 
-static gboolean in_scalar(QidlVisitor *v, const char *name, QidlKind kind,
-                          void *obj, GError **error)
+static gboolean in_value_error(QidlVisitor *v, gint64 element,
+                               GError **error, int code,
+                               const char *format, ...) G_GNUC_PRINTF(5, 6);
+
+/*
+ * An error about the value being read: the scalar the core pushed
+ * (@element < 0), or element @element of the array scalar_array reads.
+ */
+static gboolean in_value_error(QidlVisitor *v, gint64 element,
+                               GError **error, int code,
+                               const char *format, ...)
+{
+    g_autofree char *path = element < 0 ? qidl_visitor_get_path(v) :
+        qidl_visitor__element_path(v, (guint32)element);
+    va_list ap;
+
+    va_start(ap, format);
+    in_verror(v, path, error, code, format, ap);
+    va_end(ap);
+    return FALSE;
+}
+
+/*
+ * Reads the body of a scalar of @kind at the cursor into @obj (the tag, if
+ * any, was read and checked).
+ */
+static gboolean in_scalar_body(QidlVisitor *v, gint64 element, QidlKind kind,
+                               void *obj, GError **error)
 {
     StreamInput *si = to_si(v);
     gsize size = scalar_size(kind);
     const guint8 *p;
 
-    if (!in_locate(v, name, kind, error) || !in_need(v, size, error)) {
-        return FALSE;
+    if (si->end - si->pos < size) {
+        return in_value_error(v, element, error, QIDL_ERROR_TRUNCATED,
+                              "truncated at byte offset %" G_GSIZE_FORMAT
+                              " (need %" G_GSIZE_FORMAT " bytes, %"
+                              G_GSIZE_FORMAT " left in the record)", si->pos,
+                              size, si->end - si->pos);
     }
     p = si->data + si->pos;
     switch (size) {
     case 1:
         if (kind == QIDL_KIND_BOOL && p[0] > 1) {
-            return in_error(v, error, QIDL_ERROR_INVALID,
-                            "invalid bool value %u at byte offset %"
-                            G_GSIZE_FORMAT, p[0], si->pos);
+            return in_value_error(v, element, error, QIDL_ERROR_INVALID,
+                                  "invalid bool value %u at byte offset %"
+                                  G_GSIZE_FORMAT, p[0], si->pos);
         }
         if (kind == QIDL_KIND_BOOL) {
             *(bool *)obj = p[0];
@@ -1064,6 +1440,88 @@ static gboolean in_scalar(QidlVisitor *v, const char *name, QidlKind kind,
         g_return_val_if_reached(FALSE);
     }
     si->pos += size;
+    return TRUE;
+}
+
+static gboolean in_scalar(QidlVisitor *v, const char *name, QidlKind kind,
+                          void *obj, GError **error)
+{
+    return (in_locate_fast(to_si(v), name, kind) ||
+            in_locate(v, name, kind, error)) &&
+           in_scalar_body(v, -1, kind, obj, error);
+}
+
+/*
+ * @count little-endian scalars of @size bytes each to host order.
+ */
+static void get_le_array(void *dst, const guint8 *src, guint32 count,
+                         gsize size)
+{
+    if (count == 0) {
+        return;
+    }
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+    memcpy(dst, src, (gsize)count * size);
+#else
+    for (gsize i = 0; i < (gsize)count * size; i += size) {
+        for (gsize b = 0; b < size; b++) {
+            ((guint8 *)dst)[i + b] = src[i + size - 1 - b];
+        }
+    }
+#endif
+}
+
+/*
+ * A whole array: a packed list of its kind is copied at once; anything
+ * else is read element by element with the checks (and the messages)
+ * in_scalar() makes per element.
+ */
+static gboolean in_scalar_array(QidlVisitor *v, const char *name,
+                                QidlKind kind, QidlListKind list_kind,
+                                guint32 count, void *array, GError **error)
+{
+    StreamInput *si = to_si(v);
+    gsize size = scalar_size(kind);
+    guint8 ek;
+
+    if (!in_list_head(v, name, list_kind, &count, &ek, error)) {
+        return FALSE;
+    }
+    if (ek == kind && kind != QIDL_KIND_BOOL) {
+        /* in_list_head() checked that the elements are in the record. */
+        get_le_array(array, si->data + si->pos, count, size);
+        si->pos += (gsize)count * size;
+        return TRUE;
+    }
+    for (guint32 i = 0; i < count; i++) {
+        gsize at = si->pos;
+        guint8 found = ek;
+
+        if (!found) {
+            if (si->pos == si->end) {
+                return in_value_error(v, i, error, QIDL_ERROR_TRUNCATED,
+                                      "truncated at byte offset %"
+                                      G_GSIZE_FORMAT " (need 1 bytes, 0 "
+                                      "left in the record)", si->pos);
+            }
+            found = si->data[si->pos];
+            if (!tag_valid(found)) {
+                return in_value_error(v, i, error, QIDL_ERROR_INVALID,
+                                      "invalid tag 0x%02x at byte offset %"
+                                      G_GSIZE_FORMAT, found, at);
+            }
+            si->pos++;
+        }
+        if (found != kind) {
+            return in_value_error(v, i, error, QIDL_ERROR_TYPE_MISMATCH,
+                                  "expected %s, found %s at byte offset %"
+                                  G_GSIZE_FORMAT, qidl_kind_name(kind),
+                                  qidl_kind_name(found), at);
+        }
+        if (!in_scalar_body(v, i, kind, (guint8 *)array + i * size, error)) {
+            return FALSE;
+        }
+    }
     return TRUE;
 }
 
@@ -1106,7 +1564,8 @@ static gboolean in_bytes(QidlVisitor *v, const char *name, guint8 *buf,
     StreamInput *si = to_si(v);
     guint32 n;
 
-    if (!in_locate(v, name, QIDL_KIND_BYTES, error) ||
+    if ((!in_locate_fast(si, name, QIDL_KIND_BYTES) &&
+         !in_locate(v, name, QIDL_KIND_BYTES, error)) ||
         !in_need(v, 4, error)) {
         return FALSE;
     }
@@ -1161,11 +1620,7 @@ static gboolean in_complete(QidlVisitor *v, GError **error)
 
 static void in_free(QidlVisitor *v)
 {
-    StreamInput *si = to_si(v);
-
-    g_free(si->type);
-    g_free(si->path);
-    g_free(si);
+    g_free(to_si(v));
 }
 
 QidlVisitor *qidl_stream_reader_device_visitor(QidlStreamReader *r,
@@ -1176,12 +1631,18 @@ QidlVisitor *qidl_stream_reader_device_visitor(QidlStreamReader *r,
     g_return_val_if_fail(r != NULL, NULL);
     g_return_val_if_fail(r->in_device, NULL);
 
-    si = g_new0(StreamInput, 1);
+    /* Only what is read before it is written is cleared: not the frames,
+     * nor the core's path stack (a few KiB per device). */
+    si = g_malloc(sizeof(*si));
+    memset(&si->parent, 0, offsetof(QidlVisitor, segments));
+    memset(&si->r, 0, offsetof(StreamInput, frames) -
+                      offsetof(StreamInput, r));
     si->parent.start_struct = in_start_struct;
     si->parent.end_struct = in_end_struct;
     si->parent.start_list = in_start_list;
     si->parent.end_list = in_end_list;
     si->parent.scalar = in_scalar;
+    si->parent.scalar_array = in_scalar_array;
     si->parent.string = in_string;
     si->parent.bytes = in_bytes;
     si->parent.optional = in_optional;
@@ -1189,8 +1650,8 @@ QidlVisitor *qidl_stream_reader_device_visitor(QidlStreamReader *r,
     si->parent.free = in_free;
     qidl_visitor__init(&si->parent, QIDL_VISITOR_INPUT);
     si->r = r;
-    si->type = g_strdup(r->dev_type);
-    si->path = g_strdup(r->dev_path);
+    si->type = r->dev_type;
+    si->path = r->dev_path;
     si->data = r->data;
     si->pos = r->payload_off;
     si->end = r->payload_end;
@@ -1311,7 +1772,7 @@ static const char *tree_name(TreeRead *t, GError **error)
         t->next_new++;
     }
     t->c.pos += 2;
-    return g_ptr_array_index(r->names, idx);
+    return reader_name(r, idx);
 }
 
 /* Creates the node of a scalar whose @size bytes are at the cursor. */
@@ -1414,7 +1875,7 @@ static gboolean tree_value(TreeRead *t, QidlNode *parent, QidlKind tag,
                           "more than %u values in one stream",
                           QIDL_LIMIT_STREAM_VALUES);
     }
-    if (qidl_kind_is_scalar(tag)) {
+    if (kind_is_scalar(tag)) {
         if (!tree_need(t, scalar_size(tag), error) ||
             !(node = tree_scalar(t, tag, name, error))) {
             return FALSE;
@@ -1478,7 +1939,7 @@ static gboolean tree_value(TreeRead *t, QidlNode *parent, QidlKind tag,
         guint8 ek = t->c.data[at];
 
         n = get_u32(t->c.data + at + 1);
-        if (ek != STREAM_LIST_TAGGED && !qidl_kind_is_scalar(ek)) {
+        if (ek != STREAM_LIST_TAGGED && !kind_is_scalar(ek)) {
             return tree_error(t, error, QIDL_ERROR_INVALID,
                               "invalid element kind 0x%02x at byte offset %"
                               G_GSIZE_FORMAT, ek, at);
@@ -1606,7 +2067,7 @@ static gboolean tree_read_device(QidlStreamReader *r, QidlTree *tree,
         if (f->kind == QIDL_KIND_LIST) {
             if (f->index == 1) {
                 f->first = tag;
-                f->uniform = qidl_kind_is_scalar(tag);
+                f->uniform = kind_is_scalar(tag);
             } else if (tag != f->first) {
                 f->uniform = FALSE;
             }
@@ -1627,8 +2088,7 @@ static gboolean tree_read_device(QidlStreamReader *r, QidlTree *tree,
     if (t->next_new != r->first_new + r->n_new) {
         return tree_error(t, error, QIDL_ERROR_INVALID,
                           "name %s is defined but not used",
-                          (const char *)g_ptr_array_index(r->names,
-                                                          t->next_new));
+                          reader_name(r, t->next_new));
     }
     return TRUE;
 }

@@ -7,41 +7,33 @@
  * The encoding is canonical, so every choice here is a rule of the format,
  * not a heuristic: names are defined in the record that first uses them,
  * in order of first use; a non-empty list whose elements are all scalars
- * of one kind is packed.  A list is first written with a tag per element
- * and packed in place when it ends, because only then is it known whether
- * its elements were uniform.
+ * of one kind is packed.  A list visited element by element is first
+ * written with a tag per element and packed in place when it ends, because
+ * only then is it known whether its elements were uniform; an array
+ * visited with qidl_visit_scalar_array() is written packed at once.
+ *
+ * Where the bytes go: everything the stream holds except the record CRCs
+ * and the end record is written once, into @buf, as it becomes known, and
+ * @spans lists the pieces of @buf (and of preserved records' bodies) in
+ * stream order.  A device record's pieces are its head (kind, length, type
+ * name, instance path, version, count of names), then the names it
+ * defines, then its state: the state is written first, value by value, and
+ * the names it defined are only known at its end.  A big value (guest RAM,
+ * a long array) goes to @big instead, whose chunks never move: @buf would
+ * copy it again each time it doubles.  finish() copies the pieces
+ * to the caller's array in one pass, computing each record's CRC-32C on
+ * the bytes it has just copied (so they are in cache) and the stream's by
+ * combining them.
  *
  * Errors are sticky: the first one is kept in @sticky, later calls do
- * nothing, and end_device()/finish() report it.  The whole stream is built
- * in @stream and reaches the caller's array only when finish() succeeds.
+ * nothing, and end_device()/finish() report it.  Nothing reaches the
+ * caller's array unless finish() succeeds.
  */
 #include <zstd.h>
 
 #include <qidl/visitor-impl.h>
 
 #include "stream-private.h"
-
-/* An open struct or list of the device being written. */
-typedef struct {
-    QidlKind kind;
-    gsize start;         /* struct: offset of its field count; list: of
-                            its element-kind byte (both in @payload) */
-    guint32 n;           /* fields or elements written so far */
-    guint64 serial;      /* struct: identifies it in @used */
-    guint undo_start;    /* struct: its first entry in @undo */
-    QidlKind elem_kind;  /* list: the first element's tag */
-    gboolean uniform;    /* list: every element a scalar of elem_kind */
-} WriteFrame;
-
-typedef struct {
-    QidlVisitor parent;
-    QidlStreamWriter *w;
-} WriterVisitor;
-
-typedef struct {
-    guint32 idx;
-    guint64 old;
-} UsedUndo;
 
 /*
  * A growable buffer with inline appends: the state of a device is written
@@ -56,10 +48,32 @@ typedef struct {
 
 static void buf_grow(Buf *b, gsize n)
 {
-    gsize cap = MAX(b->cap * 2, MAX(b->len + n, 256));
+    gsize cap = MAX(b->cap * 2, MAX(b->len + n, 4096));
 
     b->data = g_realloc(b->data, cap);
     b->cap = cap;
+}
+
+/*
+ * qidl_kind_size() and qidl_kind_is_scalar() without a call through the
+ * PLT per value written.
+ */
+static inline gsize scalar_size(QidlKind kind)
+{
+    static const guint8 sizes[QIDL_KIND_LAST + 1] = {
+        [QIDL_KIND_BOOL] = 1, [QIDL_KIND_INT8] = 1, [QIDL_KIND_UINT8] = 1,
+        [QIDL_KIND_INT16] = 2, [QIDL_KIND_UINT16] = 2,
+        [QIDL_KIND_INT32] = 4, [QIDL_KIND_UINT32] = 4,
+        [QIDL_KIND_INT64] = 8, [QIDL_KIND_UINT64] = 8,
+        [QIDL_KIND_FLOAT] = 4, [QIDL_KIND_DOUBLE] = 8,
+    };
+
+    return kind <= QIDL_KIND_LAST ? sizes[kind] : 0;
+}
+
+static inline gboolean kind_is_scalar(QidlKind kind)
+{
+    return kind >= QIDL_KIND_BOOL && kind <= QIDL_KIND_DOUBLE;
 }
 
 static inline guint8 *buf_room(Buf *b, gsize n)
@@ -108,29 +122,356 @@ static inline void buf_append(Buf *b, const void *data, gsize n)
     }
 }
 
+static void buf_str16(Buf *b, const char *s, gsize len)
+{
+    buf_u16(b, (guint16)len);
+    buf_append(b, s, len);
+}
+
+/*
+ * Stores @count host-order scalars of @size bytes each as the format's
+ * little-endian values.
+ */
+static void put_le_array(guint8 *dst, const void *src, guint32 count,
+                         gsize size)
+{
+    if (count == 0) {
+        return;
+    }
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+    memcpy(dst, src, (gsize)count * size);
+#else
+    for (gsize i = 0; i < (gsize)count * size; i += size) {
+        for (gsize b = 0; b < size; b++) {
+            dst[i + b] = ((const guint8 *)src)[i + size - 1 - b];
+        }
+    }
+#endif
+}
+
+/* ---- string sets: the name table, instance paths, top-level names ---- */
+
+static inline guint64 mix64(guint64 h)
+{
+    h *= 0xff51afd7ed558ccdu;
+    return h ^ (h >> 32);
+}
+
+static inline guint32 hash_final(guint64 h, gsize len)
+{
+    h = mix64(h ^ len);
+    return (guint32)(h ^ (h >> 29));
+}
+
+/*
+ * A set of strings, each with an index in order of addition: their bytes
+ * back to back in @bytes, an open-addressing hash table over them.  Per
+ * stream it is built afresh, so adding must be cheap: no allocation per
+ * string.  The name table keeps names as the stream defines them (name8:
+ * a length byte, then the bytes), so that a record's names are one run of
+ * @bytes; the other set keeps NUL-terminated strings.  @ns keeps apart
+ * the kinds of strings that share a set.
+ */
+typedef struct {
+    guint32 off;          /* of the bytes in @bytes */
+    guint32 len;
+    guint32 hash;
+    guint8 ns;
+} StrEntry;
+
+typedef struct {
+    gboolean name8;
+    Buf bytes;
+    StrEntry *entries;
+    guint32 n;
+    guint32 cap;          /* of @entries */
+    guint32 *slots;       /* entry index + 1; 0: empty */
+    guint32 mask;         /* slots - 1; slots are a power of two > 2 n */
+} StrSet;
+
+/*
+ * Entries a set has room for before it grows: a machine's field names, or
+ * its devices' paths and names.
+ */
+#define STRSET_FIRST_CAP 256
+#define DEVICES_FIRST_CAP 32
+
+/*
+ * qidl_stream__text_ok() for the @len bytes at @s, with plain ASCII (type
+ * names, paths) decided without g_utf8_validate().
+ */
+static gboolean text_ok(const char *s, gsize len, gsize max)
+{
+    guint8 any = 0;
+    gboolean nul = FALSE;
+
+    for (gsize i = 0; i < len; i++) {
+        any |= (guint8)s[i];
+        nul |= s[i] == '\0';
+    }
+    if (len <= max && !nul && any < 0x80) {
+        return TRUE;
+    }
+    return qidl_stream__text_ok(s, len, max);
+}
+
+static const char *strset_str(const StrSet *t, guint32 idx)
+{
+    return (const char *)t->bytes.data + t->entries[idx].off;
+}
+
+/* The index of the @len bytes at @s (hash @hash), or -1. */
+static inline gint64 strset_find(const StrSet *t, guint8 ns, const void *s,
+                                 gsize len, guint32 hash)
+{
+    if (G_UNLIKELY(!t->slots)) {
+        return -1;
+    }
+    for (guint32 i = hash & t->mask;; i = (i + 1) & t->mask) {
+        guint32 slot = t->slots[i];
+        const StrEntry *e;
+
+        if (slot == 0) {
+            return -1;
+        }
+        e = &t->entries[slot - 1];
+        if (e->hash == hash && e->len == len && e->ns == ns &&
+            memcmp(t->bytes.data + e->off, s, len) == 0) {
+            return slot - 1;
+        }
+    }
+}
+
+static void strset_insert_slot(StrSet *t, guint32 idx)
+{
+    guint32 i = t->entries[idx].hash & t->mask;
+
+    while (t->slots[i]) {
+        i = (i + 1) & t->mask;
+    }
+    t->slots[i] = idx + 1;
+}
+
+/* Makes room in @t's table and entries for one more string. */
+static void strset_reserve(StrSet *t)
+{
+    guint32 first = t->name8 ? STRSET_FIRST_CAP : DEVICES_FIRST_CAP;
+
+    if (G_UNLIKELY(t->n == t->cap)) {
+        t->cap = MAX(t->cap * 2, first);
+        t->entries = g_renew(StrEntry, t->entries, t->cap);
+    }
+    if (G_UNLIKELY(!t->slots || (t->n + 1) * 2 > t->mask + 1)) {
+        guint32 n_slots = t->slots ? (t->mask + 1) * 2 : 2 * first;
+
+        g_free(t->slots);
+        /* Cleared here rather than by calloc(), which may leave fresh
+         * memory out of the cache: every probe would miss. */
+        t->slots = g_new(guint32, n_slots);
+        memset(t->slots, 0, n_slots * sizeof(guint32));
+        t->mask = n_slots - 1;
+        for (guint32 i = 0; i < t->n; i++) {
+            strset_insert_slot(t, i);
+        }
+    }
+}
+
+/*
+ * Records the string whose @len bytes the caller has just written at
+ * @off in @bytes (after the length byte, for a name table), which is not
+ * in @t; returns its index.
+ */
+static guint32 strset_commit(StrSet *t, guint8 ns, gsize off, gsize len,
+                             guint32 hash)
+{
+    strset_reserve(t);
+    t->entries[t->n] = (StrEntry) { (guint32)off, (guint32)len, hash, ns };
+    t->bytes.len = off + len + !t->name8;
+    strset_insert_slot(t, t->n);
+    return t->n++;
+}
+
+/* The hash of the @len bytes at @s, none past them read. */
+static guint32 hash_bytes(guint8 ns, const char *s, gsize len)
+{
+    guint64 h = 0x9e3779b97f4a7c15u ^ ns;
+    guint64 x;
+    gsize i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&x, s + i, 8);
+        h = mix64(h ^ x);
+    }
+    if (i < len) {
+        x = 0;
+        for (gsize j = i; j < len; j++) {
+            x |= (guint64)(guint8)s[j] << (8 * (j - i));
+        }
+        h = mix64(h ^ x);
+    }
+    return hash_final(h, len);
+}
+
+/*
+ * Looks up the NUL-terminated @s (@len bytes) in the set of NUL-terminated
+ * strings @t and adds it if it is not there; returns its index and whether
+ * it was there already.
+ */
+static guint32 strset_add_str(StrSet *t, guint8 ns, const char *s, gsize len,
+                              gboolean *present)
+{
+    guint32 hash = hash_bytes(ns, s, len);
+    gint64 idx = strset_find(t, ns, s, len, hash);
+    gsize off = t->bytes.len;
+
+    *present = idx >= 0;
+    if (idx >= 0) {
+        return (guint32)idx;
+    }
+    memcpy(buf_room(&t->bytes, len + 1) , s, len + 1);
+    return strset_commit(t, ns, off, len, hash);
+}
+
+static void strset_clear(StrSet *t)
+{
+    g_free(t->bytes.data);
+    g_free(t->entries);
+    g_free(t->slots);
+}
+
+/* The kinds of string in QidlStreamWriter.devices. */
+enum {
+    NS_PATH = 1,          /* instance paths written */
+    NS_TOP,               /* top-level names written */
+};
+
+/*
+ * Values at least this long are copied into @big rather than into @buf
+ * (see Span): growing @buf by doubling would copy them again and again.
+ */
+#define BIG_VALUE 4096
+
+/*
+ * Where big values go: chunks that never move, each at least twice the
+ * size of the one before, so that a stream of many megabytes takes a few
+ * allocations (which the allocator keeps for the next stream rather than
+ * handing back to the system and faulting in again page by page).
+ */
+typedef struct BigChunk {
+    struct BigChunk *next;
+    gsize used;
+    gsize cap;
+    guint8 data[];
+} BigChunk;
+
+#define BIG_FIRST_CHUNK (64 * 1024)
+
+static guint8 *big_alloc(BigChunk **chunks, gsize n)
+{
+    BigChunk *c = *chunks;
+    guint8 *p;
+
+    if (!c || c->cap - c->used < n) {
+        gsize cap = MAX(n, c ? 2 * c->cap : BIG_FIRST_CHUNK);
+
+        c = g_malloc(sizeof(BigChunk) + cap);
+        c->next = *chunks;
+        c->used = 0;
+        c->cap = cap;
+        *chunks = c;
+    }
+    p = c->data + c->used;
+    c->used += n;
+    return p;
+}
+
+static void big_free(BigChunk *c)
+{
+    while (c) {
+        BigChunk *next = c->next;
+
+        g_free(c);
+        c = next;
+    }
+}
+
+/* ---- the writer ---- */
+
+/* An open struct or list of the device being written. */
+typedef struct {
+    QidlKind kind;
+    gsize start;         /* struct: offset of its field count; list: of
+                            its element-kind byte (both in @buf) */
+    guint32 n;           /* fields or elements written so far */
+    guint64 serial;      /* struct: identifies it in @used */
+    guint undo_start;    /* struct: its first entry in @undo */
+    QidlKind elem_kind;  /* list: the first element's tag */
+    gboolean uniform;    /* list: every element a scalar of elem_kind */
+} WriteFrame;
+
+typedef struct {
+    guint32 idx;
+    guint64 old;
+} UsedUndo;
+
+/* Where a Span's bytes are. */
+typedef enum {
+    SPAN_BUF = 1,         /* in @buf, at @off */
+    SPAN_NAMES,           /* in the name table's bytes, at @off */
+    SPAN_BIG,             /* at @ext, in @big: a big value */
+    SPAN_EXTERNAL,        /* at @ext: a preserved record's body */
+} SpanSource;
+
+/*
+ * A piece of the plain stream.  A record's first piece starts with its
+ * kind and body length; its CRC follows its last.  A piece outside any
+ * record is the header.
+ */
+typedef struct {
+    SpanSource source;
+    gsize off;
+    guint8 *ext;
+    gsize len;
+    gboolean record_start;
+    gboolean record_end;
+} Span;
+
+typedef struct QidlStreamWriter QidlStreamWriter;
+
+typedef struct {
+    QidlVisitor parent;
+    QidlStreamWriter *w;
+} WriterVisitor;
+
 struct QidlStreamWriter {
     GByteArray *out;           /* borrowed */
     QidlStreamWriteFlags flags;
-    QidlStreamInfo *info;      /* owned copy */
-    GByteArray *stream;        /* the plain stream so far */
-    GHashTable *names;         /* name -> index + 1; keys in @name_list */
-    GPtrArray *name_list;      /* owned strings, by index */
-    GHashTable *paths;         /* instance paths written (owned keys) */
-    GHashTable *top_names;     /* top-level names written (owned keys) */
-    gboolean *extra_done;      /* per preserved record of @info */
+    GPtrArray *extras;         /* QidlStreamExtra *, owned; NULL: none */
+    gboolean *extra_done;      /* per entry of @extras */
+    Buf buf;                   /* the stream's bytes but the CRCs, the
+                                  names and the big values */
+    BigChunk *big;             /* the big values */
+    Span *spans;
+    guint n_spans;
+    guint spans_cap;
+    gsize stream_len;          /* of the plain stream so far, CRCs included */
+    guint32 header_crc;        /* CRC-32C of the header */
+    StrSet names;              /* the name table */
+    StrSet devices;            /* instance paths and top-level names */
     guint32 n_records;
-    guint32 stream_crc;        /* CRC-32C of @stream, kept as it grows */
     GError *sticky;
     gboolean finished;
 
     /* The device record being written. */
-    WriterVisitor *v;
     gboolean in_device;
-    char *dev_type;
-    char *dev_path;
-    guint32 dev_version;
-    Buf payload;               /* the state being written */
-    guint first_new;           /* index of the first name this record defines */
+    gsize dev_head;            /* offset of its head in @buf */
+    gsize dev_type;            /* offsets of its type name and instance */
+    gsize dev_path;            /* path (str16) in @buf */
+    guint32 dev_path_idx;      /* its instance path in @devices */
+    guint names_span;          /* its names' span, set by end_device */
+    gsize run_start;           /* offset in @buf of its state not yet in
+                                  a span */
+    guint32 first_new;         /* index of the first name it defines */
     gboolean top_started;
     gboolean top_done;
     /*
@@ -139,11 +480,18 @@ struct QidlStreamWriter {
      * field of that name (0: none); @undo the values a struct overwrote,
      * put back at its end_struct.  One array access per field, no hashing.
      */
-    GArray *used;              /* guint64, by name index */
-    GArray *undo;              /* UsedUndo */
+    guint64 *used;             /* by name index, @used_cap of them */
+    guint32 used_cap;
+    UsedUndo *undo;
+    guint n_undo;
+    guint undo_cap;
     guint64 next_serial;
-    WriteFrame frames[QIDL_LIMIT_DEPTH];
     guint n_frames;
+
+    /* Large and written before they are read: writer_new() does not
+     * clear them. */
+    WriteFrame frames[QIDL_LIMIT_DEPTH];
+    WriterVisitor v;
 };
 
 static WriterVisitor *to_wv(QidlVisitor *v)
@@ -188,6 +536,13 @@ static gboolean fail(QidlStreamWriter *w, GError **error, int code,
     return set_sticky(w, error, code, msg);
 }
 
+/* The str16 at @off in @buf (the device's type name or path), as text. */
+static char *dev_str(QidlStreamWriter *w, gsize off)
+{
+    return g_strndup((const char *)w->buf.data + off + 2,
+                     get_u16(w->buf.data + off));
+}
+
 /* An error inside a device's visit: "device P (T): path: message". */
 static gboolean vfail(QidlVisitor *v, GError **error, int code,
                       const char *format, ...) G_GNUC_PRINTF(4, 5);
@@ -197,6 +552,8 @@ static gboolean vfail(QidlVisitor *v, GError **error, int code,
 {
     QidlStreamWriter *w = to_wv(v)->w;
     g_autofree char *path = qidl_visitor_get_path(v);
+    g_autofree char *type = dev_str(w, w->dev_type);
+    g_autofree char *ipath = dev_str(w, w->dev_path);
     g_autofree char *msg = NULL;
     g_autofree char *full = NULL;
     va_list ap;
@@ -204,29 +561,29 @@ static gboolean vfail(QidlVisitor *v, GError **error, int code,
     va_start(ap, format);
     msg = g_strdup_vprintf(format, ap);
     va_end(ap);
-    full = g_strdup_printf("device %s (%s): %s%s%s", w->dev_path,
-                           w->dev_type, path, *path ? ": " : "", msg);
+    full = g_strdup_printf("device %s (%s): %s%s%s", ipath, type, path,
+                           *path ? ": " : "", msg);
     return set_sticky(w, error, code, full);
 }
 
-static void put_str16(GByteArray *b, const char *s)
+static void add_span(QidlStreamWriter *w, Span span)
 {
-    gsize len = strlen(s);
-
-    put_u16(b, (guint16)len);
-    g_byte_array_append(b, (const guint8 *)s, (guint)len);
+    if (w->n_spans == w->spans_cap) {
+        w->spans_cap = MAX(w->spans_cap * 2, 32);
+        w->spans = g_renew(Span, w->spans, w->spans_cap);
+    }
+    w->spans[w->n_spans++] = span;
 }
 
 /*
- * Starts a framed record of a @len-byte body: checks the limit, writes the
- * kind and the length.  The caller appends the body, then end_record().
+ * Accounts for a framed record of a @len-byte body: checks the limit and
+ * counts it.  The caller writes its pieces.
  */
-static gboolean begin_record(QidlStreamWriter *w, guint8 kind, gsize len,
-                             GError **error)
+static gboolean begin_record(QidlStreamWriter *w, gsize len, GError **error)
 {
     /* Room for this record and the end record, within the limit. */
     gsize need = STREAM_RECORD_HEAD + STREAM_RECORD_TAIL;
-    gsize start = w->stream->len;
+    gsize start = w->stream_len;
 
     if (len > QIDL_LIMIT_STREAM_LEN ||
         start + len + 3 * need + 8 > QIDL_LIMIT_STREAM_LEN) {
@@ -235,41 +592,29 @@ static gboolean begin_record(QidlStreamWriter *w, guint8 kind, gsize len,
                     " bytes would make the stream exceed %u bytes",
                     w->n_records, len, QIDL_LIMIT_STREAM_LEN);
     }
-    put_u8(w->stream, kind);
-    put_u32(w->stream, (guint32)len);
+    w->stream_len += need + len;
+    w->n_records++;
     return TRUE;
 }
 
-/* Appends the CRC-32C of the record that starts at @start. */
-static void end_record(QidlStreamWriter *w, gsize start)
-{
-    guint32 crc = qidl_crc32c__update(0, w->stream->data + start,
-                                      w->stream->len - start);
-
-    put_u32(w->stream, crc);
-    /* The stream's checksum without a second pass over the record. */
-    w->stream_crc = qidl_crc32c__update(
-        qidl_crc32c__combine(w->stream_crc, crc, w->stream->len - start -
-                                                 STREAM_RECORD_TAIL),
-        w->stream->data + w->stream->len - STREAM_RECORD_TAIL,
-        STREAM_RECORD_TAIL);
-    w->n_records++;
-}
-
 /*
- * Appends one framed record to the stream: kind, body length, body, and
- * the CRC-32C of all three.
+ * Appends a preserved record: its frame's head in @buf, its body where
+ * @extras keeps it.
  */
 static gboolean append_record(QidlStreamWriter *w, guint8 kind,
                               const guint8 *body, gsize len, GError **error)
 {
-    gsize start = w->stream->len;
+    gsize head = w->buf.len;
 
-    if (!begin_record(w, kind, len, error)) {
+    if (!begin_record(w, len, error)) {
         return FALSE;
     }
-    g_byte_array_append(w->stream, body, (guint)len);
-    end_record(w, start);
+    buf_u8(&w->buf, kind);
+    buf_u32(&w->buf, (guint32)len);
+    add_span(w, (Span) { SPAN_BUF, head, NULL, STREAM_RECORD_HEAD, TRUE,
+                         FALSE });
+    add_span(w, (Span) { SPAN_EXTERNAL, 0, (guint8 *)body, len, FALSE,
+                         TRUE });
     return TRUE;
 }
 
@@ -277,8 +622,8 @@ static gboolean append_record(QidlStreamWriter *w, guint8 kind,
 static gboolean append_extras(QidlStreamWriter *w, const char *after,
                               gboolean all, GError **error)
 {
-    for (guint i = 0; i < w->info->extras->len; i++) {
-        const QidlStreamExtra *e = g_ptr_array_index(w->info->extras, i);
+    for (guint i = 0; w->extras && i < w->extras->len; i++) {
+        const QidlStreamExtra *e = g_ptr_array_index(w->extras, i);
         gsize len;
         const guint8 *data;
 
@@ -309,7 +654,6 @@ static gboolean header_text_ok(QidlStreamWriter *w, const char *what,
 
 typedef struct {
     QidlStreamWriter *w;
-    GByteArray *body;
     gboolean ok;
 } MetaWrite;
 
@@ -322,73 +666,151 @@ static gboolean write_entry(gpointer key, gpointer value, gpointer data)
         m->ok = FALSE;
         return TRUE;
     }
-    put_str16(m->body, key);
-    put_str16(m->body, value);
+    buf_str16(&m->w->buf, key, strlen(key));
+    buf_str16(&m->w->buf, value, strlen(value));
     return FALSE;
 }
 
 /* The header, the metadata record and the records placed first. */
-static void write_start(QidlStreamWriter *w)
+static void write_start(QidlStreamWriter *w, guint16 major, guint16 minor,
+                        guint32 flags, const char *producer,
+                        const char *producer_version, GTree *metadata)
 {
-    const QidlStreamInfo *info = w->info;
-    g_autoptr(GByteArray) body = g_byte_array_new();
-    MetaWrite m = { w, body, TRUE };
-
-    if (!header_text_ok(w, "producer", info->producer) ||
-        !header_text_ok(w, "producer version", info->producer_version)) {
+    if (!header_text_ok(w, "producer", producer) ||
+        !header_text_ok(w, "producer version", producer_version)) {
         return;
     }
-    if (info->major != QIDL_STREAM_FORMAT_MAJOR) {
+    if (major != QIDL_STREAM_FORMAT_MAJOR) {
         fail(w, NULL, QIDL_ERROR_VERSION, "cannot write format %u.%u",
-             info->major, info->minor);
+             major, minor);
         return;
     }
-    g_byte_array_append(w->stream, qidl_stream__magic, STREAM_MAGIC_LEN);
-    put_u16(w->stream, info->major);
-    put_u16(w->stream, info->minor);
-    put_u32(w->stream, info->flags);
-    put_str16(w->stream, info->producer);
-    put_str16(w->stream, info->producer_version);
-    put_u32(w->stream, qidl_crc32c__update(0, w->stream->data,
-                                           w->stream->len));
-    w->stream_crc = qidl_crc32c__update(0, w->stream->data, w->stream->len);
+    buf_append(&w->buf, qidl_stream__magic, STREAM_MAGIC_LEN);
+    buf_u16(&w->buf, major);
+    buf_u16(&w->buf, minor);
+    buf_u32(&w->buf, flags);
+    buf_str16(&w->buf, producer, strlen(producer));
+    buf_str16(&w->buf, producer_version, strlen(producer_version));
+    buf_u32(&w->buf, qidl_crc32c__update(0, w->buf.data, w->buf.len));
+    w->header_crc = qidl_crc32c__update(0, w->buf.data, w->buf.len);
+    w->stream_len = w->buf.len;
+    add_span(w, (Span) { SPAN_BUF, 0, NULL, w->buf.len, FALSE, FALSE });
 
-    if (g_tree_nnodes(info->metadata) > 0) {
-        put_u32(body, (guint32)g_tree_nnodes(info->metadata));
-        g_tree_foreach(info->metadata, write_entry, &m);
-        if (!m.ok ||
-            !append_record(w, QIDL_STREAM_RECORD_METADATA, body->data,
-                           body->len, NULL)) {
+    if (metadata && g_tree_nnodes(metadata) > 0) {
+        MetaWrite m = { w, TRUE };
+        gsize head = w->buf.len;
+        gsize len;
+
+        buf_u8(&w->buf, QIDL_STREAM_RECORD_METADATA);
+        buf_u32(&w->buf, 0);
+        buf_u32(&w->buf, (guint32)g_tree_nnodes(metadata));
+        g_tree_foreach(metadata, write_entry, &m);
+        len = w->buf.len - head - STREAM_RECORD_HEAD;
+        if (!m.ok || !begin_record(w, len, NULL)) {
             return;
         }
+        set_u32(w->buf.data + head + 1, (guint32)len);
+        add_span(w, (Span) { SPAN_BUF, head, NULL, w->buf.len - head, TRUE,
+                             TRUE });
     }
     append_extras(w, NULL, FALSE, NULL);
+}
+
+static gboolean writer_start_struct(QidlVisitor *v, const char *name,
+                                    GError **error);
+static gboolean writer_end_struct(QidlVisitor *v, GError **error);
+static gboolean writer_start_list(QidlVisitor *v, const char *name,
+                                  QidlListKind kind, guint32 *count,
+                                  gsize elem_size, GError **error);
+static gboolean writer_end_list(QidlVisitor *v, GError **error);
+static gboolean writer_scalar(QidlVisitor *v, const char *name,
+                              QidlKind kind, void *obj, GError **error);
+static gboolean writer_scalar_array(QidlVisitor *v, const char *name,
+                                    QidlKind kind, QidlListKind list_kind,
+                                    guint32 count, void *array,
+                                    GError **error);
+static gboolean writer_string(QidlVisitor *v, const char *name, char **obj,
+                              GError **error);
+static gboolean writer_bytes(QidlVisitor *v, const char *name, guint8 *buf,
+                             gsize len, GError **error);
+static gboolean writer_optional(QidlVisitor *v, const char *name,
+                                QidlPresence how, bool *present,
+                                GError **error);
+static void writer_free_visitor(QidlVisitor *v);
+
+static void extra_free(gpointer p)
+{
+    QidlStreamExtra *e = p;
+
+    g_free(e->after);
+    g_bytes_unref(e->data);
+    g_free(e);
+}
+
+/* Takes @extras (nullable). */
+static QidlStreamWriter *writer_new(GByteArray *out, guint16 major,
+                                    guint16 minor, guint32 header_flags,
+                                    const char *producer,
+                                    const char *producer_version,
+                                    GTree *metadata, GPtrArray *extras,
+                                    QidlStreamWriteFlags flags)
+{
+    QidlStreamWriter *w = g_malloc(sizeof(*w));
+    QidlVisitor *v = &w->v.parent;
+
+    /* The frames and the core's path stack are written before they are
+     * read: clear the rest (a few KiB less to clear per stream). */
+    memset(w, 0, offsetof(QidlStreamWriter, frames));
+    memset(&w->v, 0, offsetof(QidlVisitor, segments));
+    w->out = out;
+    w->flags = flags;
+    w->names.name8 = TRUE;
+    if (extras && extras->len > 0) {
+        w->extras = extras;
+        w->extra_done = g_new0(gboolean, extras->len);
+    } else if (extras) {
+        g_ptr_array_unref(extras);
+    }
+    w->v.w = w;
+    v->start_struct = writer_start_struct;
+    v->end_struct = writer_end_struct;
+    v->start_list = writer_start_list;
+    v->end_list = writer_end_list;
+    v->scalar = writer_scalar;
+    v->scalar_array = writer_scalar_array;
+    v->string = writer_string;
+    v->bytes = writer_bytes;
+    v->optional = writer_optional;
+    v->free = writer_free_visitor;
+    qidl_visitor__init(v, QIDL_VISITOR_OUTPUT);
+    write_start(w, major, minor, header_flags, producer, producer_version,
+                metadata);
+    return w;
 }
 
 QidlStreamWriter *qidl_stream_writer_new_full(GByteArray *out,
                                               const QidlStreamInfo *info,
                                               QidlStreamWriteFlags flags)
 {
-    QidlStreamWriter *w;
+    GPtrArray *extras;
 
     g_return_val_if_fail(out != NULL, NULL);
     g_return_val_if_fail(info != NULL, NULL);
 
-    w = g_new0(QidlStreamWriter, 1);
-    w->out = out;
-    w->flags = flags;
-    w->info = qidl_stream_info__copy(info);
-    w->stream = g_byte_array_new();
-    w->names = g_hash_table_new(g_str_hash, g_str_equal);
-    w->name_list = g_ptr_array_new_with_free_func(g_free);
-    w->paths = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    w->top_names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                         NULL);
-    w->extra_done = g_new0(gboolean, w->info->extras->len + 1);
-    w->used = g_array_new(FALSE, TRUE, sizeof(guint64));
-    w->undo = g_array_new(FALSE, FALSE, sizeof(UsedUndo));
-    write_start(w);
-    return w;
+    /* What the writer keeps of @info: the records to preserve. */
+    extras = g_ptr_array_new_with_free_func(extra_free);
+    for (guint i = 0; i < info->extras->len; i++) {
+        const QidlStreamExtra *e = g_ptr_array_index(info->extras, i);
+        QidlStreamExtra *c = g_new0(QidlStreamExtra, 1);
+
+        c->kind = e->kind;
+        c->after = g_strdup(e->after);
+        c->data = g_bytes_ref(e->data);
+        g_ptr_array_add(extras, c);
+    }
+    return writer_new(out, info->major, info->minor, info->flags,
+                      info->producer, info->producer_version, info->metadata,
+                      extras, flags);
 }
 
 QidlStreamWriter *qidl_stream_writer_new(GByteArray *out,
@@ -396,13 +818,12 @@ QidlStreamWriter *qidl_stream_writer_new(GByteArray *out,
                                          const char *producer_version,
                                          QidlStreamWriteFlags flags)
 {
-    g_autoptr(QidlStreamInfo) info = NULL;
-
+    g_return_val_if_fail(out != NULL, NULL);
     g_return_val_if_fail(producer != NULL, NULL);
     g_return_val_if_fail(producer_version != NULL, NULL);
 
-    info = qidl_stream_info_new(producer, producer_version);
-    return qidl_stream_writer_new_full(out, info, flags);
+    return writer_new(out, QIDL_STREAM_FORMAT_MAJOR, QIDL_STREAM_FORMAT_MINOR,
+                      0, producer, producer_version, NULL, NULL, flags);
 }
 
 void qidl_stream_writer_free(QidlStreamWriter *w)
@@ -410,21 +831,17 @@ void qidl_stream_writer_free(QidlStreamWriter *w)
     if (!w) {
         return;
     }
-    qidl_stream_info_free(w->info);
-    g_byte_array_unref(w->stream);
-    g_hash_table_unref(w->names);
-    g_ptr_array_unref(w->name_list);
-    g_hash_table_unref(w->paths);
-    g_hash_table_unref(w->top_names);
-    g_free(w->extra_done);
-    g_free(w->payload.data);
-    g_array_unref(w->used);
-    g_array_unref(w->undo);
-    g_free(w->dev_type);
-    g_free(w->dev_path);
-    if (w->v) {
-        qidl_visitor_free(&w->v->parent);
+    if (w->extras) {
+        g_ptr_array_unref(w->extras);
     }
+    g_free(w->extra_done);
+    g_free(w->buf.data);
+    big_free(w->big);
+    g_free(w->spans);
+    strset_clear(&w->names);
+    strset_clear(&w->devices);
+    g_free(w->used);
+    g_free(w->undo);
     if (w->sticky) {
         g_error_free(w->sticky);
     }
@@ -433,35 +850,133 @@ void qidl_stream_writer_free(QidlStreamWriter *w)
 
 /* ---- the output visitor ---- */
 
-/* The stream-wide index of @name, defining it if this is its first use. */
+static inline guint64 load64(const void *p)
+{
+    guint64 x;
+
+    memcpy(&x, p, 8);
+    return x;
+}
+
+/*
+ * The word of the bytes [@i, @i + 8) of the @len bytes at @p, read
+ * without going past them: the last 1 to 7 bytes with two overlapping
+ * loads or three single bytes, which between them cover each byte, so
+ * two strings of one length give the same words only if they are equal.
+ * If @copy is not NULL, the same bytes are stored there, at @i.
+ */
+static inline guint64 name_word(const void *p, gsize len, gsize i,
+                                guint8 *copy)
+{
+    const guint8 *b = (const guint8 *)p + i;
+    gsize n = len - i;
+    guint64 x;
+    guint32 lo, hi;
+
+    if (n >= 8) {
+        x = load64(b);
+        if (copy) {
+            memcpy(copy + i, &x, 8);
+        }
+        return x;
+    }
+    if (n >= 4) {
+        memcpy(&lo, b, 4);
+        memcpy(&hi, b + n - 4, 4);
+        if (copy) {
+            memcpy(copy + i, &lo, 4);
+            memcpy(copy + i + n - 4, &hi, 4);
+        }
+        return lo | (guint64)hi << 32;
+    }
+    if (copy) {
+        copy[i] = b[0];
+        copy[i + n / 2] = b[n / 2];
+        copy[i + n - 1] = b[n - 1];
+    }
+    return b[0] | (guint64)b[n / 2] << 8 | (guint64)b[n - 1] << 16;
+}
+
+/*
+ * The stream-wide index of @name, defining it if this is its first use.
+ * Most names of a stream are used once, so this is mostly a definition.
+ * @name is read a word at a time for the hash, and copied in passing to
+ * the name table's spare room, where a new name stays; the comparisons
+ * with names already defined read @name, not the copy (a wide load of
+ * narrower recent stores waits for them to reach the cache).
+ */
 static gboolean name_ref(QidlVisitor *v, const char *name, guint16 *out,
                          GError **error)
 {
     QidlStreamWriter *w = to_wv(v)->w;
-    gpointer p = g_hash_table_lookup(w->names, name);
-    gsize len;
-    char *copy;
+    StrSet *t = &w->names;
+    gsize len = strlen(name);
+    guint64 h = 0x9e3779b97f4a7c15u;
+    guint64 any = 0;
+    guint32 hash;
+    gsize off;
+    guint8 *dst;
 
-    if (p) {
-        *out = (guint16)(GPOINTER_TO_UINT(p) - 1);
-        return TRUE;
+    if (len == 0 || len > QIDL_LIMIT_NAME_LEN) {
+        goto invalid;
     }
-    len = strlen(name);
-    if (len == 0 || !qidl_stream__text_ok(name, len, QIDL_LIMIT_NAME_LEN)) {
-        return vfail(v, error, QIDL_ERROR_INVALID,
-                     "a field name must be 1 to %u bytes of UTF-8",
-                     QIDL_LIMIT_NAME_LEN);
+    /* The length byte, then the name. */
+    dst = buf_room(&t->bytes, len + 1);
+    off = t->bytes.len + 1;
+    for (gsize i = 0; i < len; i += 8) {
+        guint64 x = name_word(name, len, i, dst + 1);
+
+        any |= x;
+        h = mix64(h ^ x);
     }
-    if (w->name_list->len >= QIDL_LIMIT_STREAM_NAMES) {
+    hash = hash_final(h, len);
+    for (guint32 i = hash & t->mask; t->slots; i = (i + 1) & t->mask) {
+        const StrEntry *e;
+        gsize j;
+
+        if (t->slots[i] == 0) {
+            break;
+        }
+        e = &t->entries[t->slots[i] - 1];
+        if (e->hash != hash || e->len != len) {
+            continue;
+        }
+        for (j = 0; j < len; j += 8) {
+            if (name_word(t->bytes.data + e->off, len, j, NULL) !=
+                name_word(name, len, j, NULL)) {
+                break;
+            }
+        }
+        if (j >= len) {
+            *out = (guint16)(t->slots[i] - 1);
+            return TRUE;
+        }
+    }
+    if ((any & 0x8080808080808080u) &&
+        !qidl_stream__text_ok(name, len, QIDL_LIMIT_NAME_LEN)) {
+        goto invalid;
+    }
+    if (t->n >= QIDL_LIMIT_STREAM_NAMES) {
         return vfail(v, error, QIDL_ERROR_LIMIT,
                      "more than %u distinct field names in one stream",
                      QIDL_LIMIT_STREAM_NAMES);
     }
-    copy = g_strdup(name);
-    g_ptr_array_add(w->name_list, copy);
-    g_hash_table_insert(w->names, copy, GUINT_TO_POINTER(w->name_list->len));
-    *out = (guint16)(w->name_list->len - 1);
+    dst[0] = (guint8)len;
+    *out = (guint16)strset_commit(t, 0, off, len, hash);
+    if (G_UNLIKELY(t->n > w->used_cap)) {
+        guint32 cap = MAX(w->used_cap * 2, STRSET_FIRST_CAP);
+
+        w->used = g_renew(guint64, w->used, cap);
+        memset(w->used + w->used_cap, 0,
+               (cap - w->used_cap) * sizeof(guint64));
+        w->used_cap = cap;
+    }
     return TRUE;
+
+invalid:
+    return vfail(v, error, QIDL_ERROR_INVALID,
+                 "a field name must be 1 to %u bytes of UTF-8",
+                 QIDL_LIMIT_NAME_LEN);
 }
 
 /*
@@ -475,7 +990,7 @@ static gboolean begin_value(QidlVisitor *v, const char *name, QidlKind tag,
     QidlStreamWriter *w = to_wv(v)->w;
     guint16 idx;
 
-    if (w->n_frames == 0) {
+    if (G_UNLIKELY(w->n_frames == 0)) {
         if (w->top_started) {
             return vfail(v, error, QIDL_ERROR_UNSUPPORTED,
                          "a device record holds one top-level value");
@@ -489,47 +1004,52 @@ static gboolean begin_value(QidlVisitor *v, const char *name, QidlKind tag,
             return vfail(v, error, QIDL_ERROR_UNSUPPORTED,
                          "the top-level value of a device needs a name");
         }
-        if (g_hash_table_contains(w->top_names, name)) {
+        gboolean present;
+
+        strset_add_str(&w->devices, NS_TOP, name, strlen(name), &present);
+        if (present) {
             return vfail(v, error, QIDL_ERROR_INVALID,
                          "another device of the stream is named %s", name);
         }
         if (!name_ref(v, name, &idx, error)) {
             return FALSE;
         }
-        g_hash_table_add(w->top_names, g_strdup(name));
         w->top_started = TRUE;
-        buf_u16(&w->payload, idx);
+        buf_u16(&w->buf, idx);
     } else {
         WriteFrame *f = &w->frames[w->n_frames - 1];
 
         if (f->kind == QIDL_KIND_STRUCT) {
             guint64 *slot;
-            UsedUndo undo;
 
+            if (G_UNLIKELY(!name)) {
+                return vfail(v, error, QIDL_ERROR_INVALID,
+                             "a struct field needs a name");
+            }
             if (!name_ref(v, name, &idx, error)) {
                 return FALSE;
             }
-            if (idx >= w->used->len) {
-                g_array_set_size(w->used, w->name_list->len);
-            }
-            slot = &g_array_index(w->used, guint64, idx);
+            slot = &w->used[idx];
             if (*slot == f->serial + 1) {
                 return vfail(v, error, QIDL_ERROR_INVALID,
                              "field visited twice in one struct");
             }
-            undo = (UsedUndo) { idx, *slot };
-            g_array_append_val(w->undo, undo);
+            if (w->n_undo == w->undo_cap) {
+                w->undo_cap = MAX(w->undo_cap * 2, 64);
+                w->undo = g_renew(UsedUndo, w->undo, w->undo_cap);
+            }
+            w->undo[w->n_undo++] = (UsedUndo) { idx, *slot };
             *slot = f->serial + 1;
-            buf_u16(&w->payload, idx);
+            buf_u16(&w->buf, idx);
         } else if (f->n == 0) {
             f->elem_kind = tag;
-            f->uniform = qidl_kind_is_scalar(tag);
+            f->uniform = kind_is_scalar(tag);
         } else if (tag != f->elem_kind) {
             f->uniform = FALSE;
         }
         f->n++;
     }
-    buf_u8(&w->payload, (guint8)tag);
+    buf_u8(&w->buf, (guint8)tag);
     return TRUE;
 }
 
@@ -537,12 +1057,12 @@ static gboolean begin_value(QidlVisitor *v, const char *name, QidlKind tag,
  * overwrote in @used. */
 static void undo_used(QidlStreamWriter *w, guint start)
 {
-    for (guint i = w->undo->len; i > start; i--) {
-        const UsedUndo *u = &g_array_index(w->undo, UsedUndo, i - 1);
+    for (guint i = w->n_undo; i > start; i--) {
+        const UsedUndo *u = &w->undo[i - 1];
 
-        g_array_index(w->used, guint64, u->idx) = u->old;
+        w->used[u->idx] = u->old;
     }
-    g_array_set_size(w->undo, start);
+    w->n_undo = start;
 }
 
 static gboolean push_frame(QidlVisitor *v, QidlKind kind, GError **error)
@@ -553,10 +1073,10 @@ static gboolean push_frame(QidlVisitor *v, QidlKind kind, GError **error)
     /* The core bounds the depth by the same limit. */
     g_return_val_if_fail(w->n_frames < QIDL_LIMIT_DEPTH, FALSE);
     f = &w->frames[w->n_frames++];
-    *f = (WriteFrame) { .kind = kind, .start = w->payload.len };
+    *f = (WriteFrame) { .kind = kind, .start = w->buf.len };
     if (kind == QIDL_KIND_STRUCT) {
         f->serial = w->next_serial++;
-        f->undo_start = w->undo->len;
+        f->undo_start = w->n_undo;
     }
     return TRUE;
 }
@@ -573,7 +1093,7 @@ static gboolean writer_start_struct(QidlVisitor *v, const char *name,
         !push_frame(v, QIDL_KIND_STRUCT, error)) {
         return FALSE;
     }
-    buf_u32(&w->payload, 0);   /* the field count, set at end_struct */
+    buf_u32(&w->buf, 0);   /* the field count, set at end_struct */
     return TRUE;
 }
 
@@ -586,7 +1106,7 @@ static gboolean writer_end_struct(QidlVisitor *v, GError **error)
         return TRUE;
     }
     f = &w->frames[--w->n_frames];
-    set_u32(w->payload.data + f->start, f->n);
+    set_u32(w->buf.data + f->start, f->n);
     undo_used(w, f->undo_start);
     if (w->n_frames == 0) {
         w->top_done = TRUE;
@@ -607,8 +1127,8 @@ static gboolean writer_start_list(QidlVisitor *v, const char *name,
         !push_frame(v, QIDL_KIND_LIST, error)) {
         return FALSE;
     }
-    buf_u8(&w->payload, STREAM_LIST_TAGGED);
-    buf_u32(&w->payload, *count);
+    buf_u8(&w->buf, STREAM_LIST_TAGGED);
+    buf_u32(&w->buf, *count);
     return TRUE;
 }
 
@@ -627,10 +1147,10 @@ static gboolean writer_end_list(QidlVisitor *v, GError **error)
     }
     f = &w->frames[--w->n_frames];
     if (f->n > 0 && f->uniform) {
-        gsize size = qidl_kind_size(f->elem_kind);
-        guint8 *elems = w->payload.data + f->start + 5;
+        gsize size = scalar_size(f->elem_kind);
+        guint8 *elems = w->buf.data + f->start + 5;
 
-        w->payload.data[f->start] = (guint8)f->elem_kind;
+        w->buf.data[f->start] = (guint8)f->elem_kind;
         /* Constant sizes, so that each move is a load and a store. */
         switch (size) {
         case 1:
@@ -654,7 +1174,7 @@ static gboolean writer_end_list(QidlVisitor *v, GError **error)
             }
             break;
         }
-        w->payload.len = f->start + 5 + f->n * size;
+        w->buf.len = f->start + 5 + f->n * size;
     }
     return TRUE;
 }
@@ -663,7 +1183,7 @@ static gboolean writer_scalar(QidlVisitor *v, const char *name,
                               QidlKind kind, void *obj, GError **error)
 {
     QidlStreamWriter *w = to_wv(v)->w;
-    Buf *p = &w->payload;
+    Buf *p = &w->buf;
 
     if (w->sticky) {
         return TRUE;
@@ -711,6 +1231,66 @@ static gboolean writer_scalar(QidlVisitor *v, const char *name,
     return TRUE;
 }
 
+/*
+ * Room for the @n-byte body of the value being written, at the end of the
+ * device's state: in @buf, or for a big value in @big,
+ * between the run of @buf before it and the one after it.
+ */
+static guint8 *value_room(QidlStreamWriter *w, gsize n)
+{
+    guint8 *p;
+
+    if (n < BIG_VALUE) {
+        p = buf_room(&w->buf, n);
+        w->buf.len += n;
+        return p;
+    }
+    if (w->buf.len > w->run_start) {
+        add_span(w, (Span) { SPAN_BUF, w->run_start, NULL,
+                             w->buf.len - w->run_start, FALSE, FALSE });
+    }
+    p = big_alloc(&w->big, n);
+    add_span(w, (Span) { SPAN_BIG, 0, p, n, FALSE, FALSE });
+    w->run_start = w->buf.len;
+    return p;
+}
+
+/*
+ * A whole array at once, in the form end_list would have packed it into:
+ * the element kind, the count and the values back to back (an empty list
+ * is tagged, as the format's canonical form wants).
+ */
+static gboolean writer_scalar_array(QidlVisitor *v, const char *name,
+                                    QidlKind kind, QidlListKind list_kind,
+                                    guint32 count, void *array,
+                                    GError **error)
+{
+    QidlStreamWriter *w = to_wv(v)->w;
+    Buf *p = &w->buf;
+    gsize size = scalar_size(kind);
+    guint8 *dst;
+
+    if (w->sticky) {
+        return TRUE;
+    }
+    if (!begin_value(v, name, QIDL_KIND_LIST, error)) {
+        return FALSE;
+    }
+    buf_u8(p, count > 0 ? (guint8)kind : STREAM_LIST_TAGGED);
+    buf_u32(p, count);
+    dst = value_room(w, (gsize)count * size);
+    if (kind == QIDL_KIND_BOOL) {
+        const bool *src = array;
+
+        for (guint32 i = 0; i < count; i++) {
+            dst[i] = src[i] ? 1 : 0;
+        }
+    } else {
+        put_le_array(dst, array, count, size);
+    }
+    return TRUE;
+}
+
 static gboolean writer_string(QidlVisitor *v, const char *name, char **obj,
                               GError **error)
 {
@@ -733,8 +1313,10 @@ static gboolean writer_string(QidlVisitor *v, const char *name, char **obj,
     if (!begin_value(v, name, QIDL_KIND_STRING, error)) {
         return FALSE;
     }
-    buf_u32(&w->payload, (guint32)len);
-    buf_append(&w->payload, *obj, len);
+    buf_u32(&w->buf, (guint32)len);
+    if (len > 0) {
+        memcpy(value_room(w, len), *obj, len);
+    }
     return TRUE;
 }
 
@@ -754,8 +1336,10 @@ static gboolean writer_bytes(QidlVisitor *v, const char *name, guint8 *buf,
     if (!begin_value(v, name, QIDL_KIND_BYTES, error)) {
         return FALSE;
     }
-    buf_u32(&w->payload, (guint32)len);
-    buf_append(&w->payload, buf, len);
+    buf_u32(&w->buf, (guint32)len);
+    if (len > 0) {
+        memcpy(value_room(w, len), buf, len);
+    }
     return TRUE;
 }
 
@@ -767,9 +1351,11 @@ static gboolean writer_optional(QidlVisitor *v, const char *name,
     return TRUE;
 }
 
+/* The visitor lives in the writer; qidl_visitor_free() must not be called
+ * on it (stream.h). */
 static void writer_free_visitor(QidlVisitor *v)
 {
-    g_free(to_wv(v));
+    g_return_if_reached();
 }
 
 QidlVisitor *qidl_stream_writer_begin_device(QidlStreamWriter *w,
@@ -777,60 +1363,73 @@ QidlVisitor *qidl_stream_writer_begin_device(QidlStreamWriter *w,
                                              const char *instance_path,
                                              guint32 version)
 {
+    gsize tlen, plen;
+    gboolean present;
+
     g_return_val_if_fail(w != NULL, NULL);
     g_return_val_if_fail(type_name != NULL, NULL);
     g_return_val_if_fail(instance_path != NULL, NULL);
     g_return_val_if_fail(!w->in_device && !w->finished, NULL);
 
-    if (!w->v) {
-        w->v = g_new0(WriterVisitor, 1);
-        w->v->w = w;
-        w->v->parent.start_struct = writer_start_struct;
-        w->v->parent.end_struct = writer_end_struct;
-        w->v->parent.start_list = writer_start_list;
-        w->v->parent.end_list = writer_end_list;
-        w->v->parent.scalar = writer_scalar;
-        w->v->parent.string = writer_string;
-        w->v->parent.bytes = writer_bytes;
-        w->v->parent.optional = writer_optional;
-        w->v->parent.free = writer_free_visitor;
-    }
-    qidl_visitor__init(&w->v->parent, QIDL_VISITOR_OUTPUT);
-
+    qidl_visitor__init(&w->v.parent, QIDL_VISITOR_OUTPUT);
     w->in_device = TRUE;
-    g_free(w->dev_type);
-    g_free(w->dev_path);
-    w->dev_type = g_strdup(type_name);
-    w->dev_path = g_strdup(instance_path);
-    w->dev_version = version;
-    w->payload.len = 0;
     undo_used(w, 0);
-    w->first_new = w->name_list->len;
+    w->first_new = w->names.n;
     w->top_started = FALSE;
     w->top_done = FALSE;
     w->n_frames = 0;
 
-    if (!w->sticky) {
-        if (!type_name[0] || !instance_path[0] ||
-            !qidl_stream__text_ok(type_name, strlen(type_name),
-                                  G_MAXUINT16) ||
-            !qidl_stream__text_ok(instance_path, strlen(instance_path),
-                                  G_MAXUINT16)) {
-            fail(w, NULL, QIDL_ERROR_INVALID,
-                 "device %s (%s): type name and instance path must be 1 to "
-                 "%u bytes of UTF-8", instance_path, type_name, G_MAXUINT16);
-        } else if (g_hash_table_contains(w->paths, instance_path)) {
-            fail(w, NULL, QIDL_ERROR_INVALID,
-                 "device %s (%s): instance path already written",
-                 instance_path, type_name);
-        }
+    /*
+     * The record's head: kind, body length, type name, instance path,
+     * version and the count of the names it defines, the length and the
+     * count set by end_device().  Messages take the device's names from
+     * here.  The names follow in a span of their own, then the state.
+     */
+    tlen = strlen(type_name);
+    plen = strlen(instance_path);
+    w->dev_head = w->buf.len;
+    buf_u8(&w->buf, QIDL_STREAM_RECORD_DEVICE);
+    buf_u32(&w->buf, 0);
+    w->dev_type = w->buf.len;
+    buf_str16(&w->buf, type_name, MIN(tlen, G_MAXUINT16));
+    w->dev_path = w->buf.len;
+    buf_str16(&w->buf, instance_path, MIN(plen, G_MAXUINT16));
+    buf_u32(&w->buf, version);
+    buf_u16(&w->buf, 0);
+    w->run_start = w->buf.len;
+
+    if (w->sticky) {
+        return &w->v.parent;
     }
-    return &w->v->parent;
+    if (!type_name[0] || !instance_path[0] ||
+        !text_ok(type_name, tlen, G_MAXUINT16) ||
+        !text_ok(instance_path, plen, G_MAXUINT16)) {
+        fail(w, NULL, QIDL_ERROR_INVALID,
+             "device %s (%s): type name and instance path must be 1 to %u "
+             "bytes of UTF-8", instance_path, type_name, G_MAXUINT16);
+        return &w->v.parent;
+    }
+    /* Recorded now: a writer that fails is done anyway. */
+    w->dev_path_idx = strset_add_str(&w->devices, NS_PATH, instance_path,
+                                     plen, &present);
+    if (present) {
+        fail(w, NULL, QIDL_ERROR_INVALID,
+             "device %s (%s): instance path already written", instance_path,
+             type_name);
+        return &w->v.parent;
+    }
+    add_span(w, (Span) { SPAN_BUF, w->dev_head, NULL,
+                         w->run_start - w->dev_head, TRUE, FALSE });
+    w->names_span = w->n_spans;
+    add_span(w, (Span) { SPAN_NAMES, 0, NULL, 0, FALSE, FALSE });
+    return &w->v.parent;
 }
 
 gboolean qidl_stream_writer_end_device(QidlStreamWriter *w, GError **error)
 {
-    gsize tlen, plen, len, start;
+    gsize len = 0;
+    Span *names;
+    guint8 *count;
 
     g_return_val_if_fail(w != NULL, FALSE);
     g_return_val_if_fail(w->in_device, FALSE);
@@ -839,44 +1438,104 @@ gboolean qidl_stream_writer_end_device(QidlStreamWriter *w, GError **error)
     if (w->sticky) {
         return report_sticky(w, error);
     }
-    if (!w->top_done || qidl_visitor_get_depth(&w->v->parent) != 0) {
+    if (!w->top_done || qidl_visitor_get_depth(&w->v.parent) != 0) {
+        g_autofree char *type = dev_str(w, w->dev_type);
+        g_autofree char *ipath = dev_str(w, w->dev_path);
+
         return fail(w, error, QIDL_ERROR_INVALID,
                     "device %s (%s): the visit of its state did not "
-                    "complete", w->dev_path, w->dev_type);
+                    "complete", ipath, type);
     }
 
-    /* The record is written in place: its body's length first. */
-    tlen = strlen(w->dev_type);
-    plen = strlen(w->dev_path);
-    len = 2 + tlen + 2 + plen + 4 + 2 + w->payload.len;
-    for (guint i = w->first_new; i < w->name_list->len; i++) {
-        len += 1 + strlen(g_ptr_array_index(w->name_list, i));
+    /* The names it defined: the end of the name table's bytes. */
+    names = &w->spans[w->names_span];
+    if (w->first_new < w->names.n) {
+        names->off = w->names.entries[w->first_new].off - 1;
+        names->len = w->names.bytes.len - names->off;
     }
-    start = w->stream->len;
-    if (!begin_record(w, QIDL_STREAM_RECORD_DEVICE, len, error)) {
+    if (w->buf.len > w->run_start) {
+        add_span(w, (Span) { SPAN_BUF, w->run_start, NULL,
+                             w->buf.len - w->run_start, FALSE, FALSE });
+    }
+    /* The state is not empty: its last span is after the names'. */
+    w->spans[w->n_spans - 1].record_end = TRUE;
+    for (guint i = w->names_span - 1; i < w->n_spans; i++) {
+        len += w->spans[i].len;
+    }
+    len -= STREAM_RECORD_HEAD;
+    if (!begin_record(w, len, error)) {
         return FALSE;
     }
-    put_str16(w->stream, w->dev_type);
-    put_str16(w->stream, w->dev_path);
-    put_u32(w->stream, w->dev_version);
-    put_u16(w->stream, (guint16)(w->name_list->len - w->first_new));
-    for (guint i = w->first_new; i < w->name_list->len; i++) {
-        const char *name = g_ptr_array_index(w->name_list, i);
-        gsize n = strlen(name);
-
-        put_u8(w->stream, (guint8)n);
-        g_byte_array_append(w->stream, (const guint8 *)name, (guint)n);
-    }
-    g_byte_array_append(w->stream, w->payload.data, (guint)w->payload.len);
-    end_record(w, start);
-    g_hash_table_add(w->paths, g_strdup(w->dev_path));
-    return append_extras(w, w->dev_path, FALSE, error);
+    set_u32(w->buf.data + w->dev_head + 1, (guint32)len);
+    /* The head's last field, before the names. */
+    count = w->buf.data + w->dev_head + w->spans[w->names_span - 1].len - 2;
+    count[0] = (guint8)(w->names.n - w->first_new);
+    count[1] = (guint8)((w->names.n - w->first_new) >> 8);
+    return append_extras(w, strset_str(&w->devices, w->dev_path_idx), FALSE,
+                         error);
 }
 
-static gboolean compress_into(QidlStreamWriter *w, GError **error)
+/*
+ * Copies the plain stream, @len bytes, to @dst: the pieces in order, each
+ * record followed by its CRC-32C, then the end record.  Each record's CRC
+ * is computed on each piece just after it was copied, while the bytes are
+ * in the cache; the stream's is combined from the records'.
+ */
+static void assemble(QidlStreamWriter *w, guint8 *dst, gsize len)
+{
+    guint8 *end = dst + len;
+    guint32 stream_crc = w->header_crc;
+    guint32 crc = 0;
+    gsize rec_len = 0;
+    gboolean in_record = FALSE;
+
+    for (guint i = 0; i < w->n_spans; i++) {
+        const Span *s = &w->spans[i];
+        const guint8 *src = s->source == SPAN_BUF ? w->buf.data + s->off :
+                            s->source == SPAN_NAMES ?
+                            w->names.bytes.data + s->off : s->ext;
+
+        if (s->record_start) {
+            in_record = TRUE;
+            crc = 0;
+            rec_len = 0;
+        }
+        if (!in_record) {
+            /* The header, which holds its own CRC. */
+            memcpy(dst, src, s->len);
+            dst += s->len;
+            continue;
+        }
+        if (s->len > 0) {
+            memcpy(dst, src, s->len);
+            crc = qidl_crc32c__update(crc, dst, s->len);
+            dst += s->len;
+        }
+        rec_len += s->len;
+        if (s->record_end) {
+            set_u32(dst, crc);
+            /* The stream's checksum without a second pass. */
+            stream_crc = qidl_crc32c__update(
+                qidl_crc32c__combine(stream_crc, crc, rec_len), dst,
+                STREAM_RECORD_TAIL);
+            dst += STREAM_RECORD_TAIL;
+            in_record = FALSE;
+        }
+    }
+    /* The end record: the record count and the stream's checksum. */
+    dst[0] = QIDL_STREAM_RECORD_END;
+    set_u32(dst + 1, 8);
+    set_u32(dst + 5, w->n_records);
+    set_u32(dst + 9, stream_crc);
+    set_u32(dst + 13, qidl_crc32c__update(0, dst, 13));
+    g_assert(dst + 17 == end);
+}
+
+static gboolean compress_into(QidlStreamWriter *w, const guint8 *plain,
+                              gsize len, GError **error)
 {
     ZSTD_CCtx *cctx = ZSTD_createCCtx();
-    gsize bound = ZSTD_compressBound(w->stream->len);
+    gsize bound = ZSTD_compressBound(len);
     guint start = w->out->len;
     size_t n;
 
@@ -888,7 +1547,7 @@ static gboolean compress_into(QidlStreamWriter *w, GError **error)
     g_byte_array_set_size(w->out, (guint)(start + STREAM_MAGIC_LEN + bound));
     memcpy(w->out->data + start, qidl_stream__zmagic, STREAM_MAGIC_LEN);
     n = ZSTD_compress2(cctx, w->out->data + start + STREAM_MAGIC_LEN, bound,
-                       w->stream->data, w->stream->len);
+                       plain, len);
     ZSTD_freeCCtx(cctx);
     if (ZSTD_isError(n)) {
         g_byte_array_set_size(w->out, start);
@@ -901,7 +1560,7 @@ static gboolean compress_into(QidlStreamWriter *w, GError **error)
 
 gboolean qidl_stream_writer_finish(QidlStreamWriter *w, GError **error)
 {
-    guint8 end[8];
+    gsize len;
 
     g_return_val_if_fail(w != NULL, FALSE);
     g_return_val_if_fail(!w->in_device && !w->finished, FALSE);
@@ -913,15 +1572,16 @@ gboolean qidl_stream_writer_finish(QidlStreamWriter *w, GError **error)
     if (!append_extras(w, NULL, TRUE, error)) {
         return FALSE;
     }
-    set_u32(end, w->n_records);
-    set_u32(end + 4, w->stream_crc);
-    if (!append_record(w, QIDL_STREAM_RECORD_END, end, sizeof(end), error)) {
-        return FALSE;
-    }
+    /* Every record left room for the end record (begin_record()). */
+    len = w->stream_len + STREAM_RECORD_HEAD + 8 + STREAM_RECORD_TAIL;
     if (w->flags & QIDL_STREAM_WRITE_ZSTD) {
-        return compress_into(w, error);
+        g_autofree guint8 *plain = g_malloc(len);
+
+        assemble(w, plain, len);
+        return compress_into(w, plain, len, error);
     }
-    g_byte_array_append(w->out, w->stream->data, w->stream->len);
+    g_byte_array_set_size(w->out, (guint)(w->out->len + len));
+    assemble(w, w->out->data + w->out->len - len, len);
     return TRUE;
 }
 
@@ -929,7 +1589,6 @@ gboolean qidl_stream_write_tree(QidlTree *tree, const QidlStreamInfo *info,
                                 QidlStreamWriteFlags flags, GByteArray *out,
                                 GError **error)
 {
-    g_autoptr(QidlStreamInfo) plain = NULL;
     g_autoptr(QidlStreamWriter) w = NULL;
     QidlNode *root;
 
@@ -946,11 +1605,8 @@ gboolean qidl_stream_write_tree(QidlTree *tree, const QidlStreamInfo *info,
             return FALSE;
         }
     }
-    if (!info) {
-        plain = qidl_stream_info_new("libqidl", "0");
-        info = plain;
-    }
-    w = qidl_stream_writer_new_full(out, info, flags);
+    w = info ? qidl_stream_writer_new_full(out, info, flags) :
+               qidl_stream_writer_new(out, "libqidl", "0", flags);
     for (QidlNode *n = qidl_node_get_first_child(root); n;
          n = qidl_node_get_next(n)) {
         QidlVisitor *v = qidl_stream_writer_begin_device(

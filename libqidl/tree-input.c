@@ -234,6 +234,40 @@ static gboolean tree_in_scalar(QidlVisitor *v, const char *name,
     return TRUE;
 }
 
+/*
+ * The list's count is checked as start_list checks it, then each element
+ * as tree_in_scalar() checks it; elements before a mismatch are loaded.
+ */
+static gboolean tree_in_scalar_array(QidlVisitor *v, const char *name,
+                                     QidlKind kind, QidlListKind list_kind,
+                                     guint32 count, void *array,
+                                     GError **error)
+{
+    TreeInput *ti = to_tree_in(v);
+    const QidlNode *node = tree_in_get(ti, name, QIDL_KIND_LIST, error);
+    gsize size = qidl_kind_size(kind);
+    guint32 i = 0;
+
+    if (!node) {
+        return FALSE;
+    }
+    if (count != node->n_children) {
+        return qidl_visitor__error(v, error, QIDL_ERROR_LENGTH_MISMATCH,
+                                   "expected %" G_GUINT32_FORMAT " elements, "
+                                   "found %" G_GUINT32_FORMAT, count,
+                                   node->n_children);
+    }
+    for (const QidlNode *c = node->first; c; c = c->next, i++) {
+        if (c->kind != kind) {
+            return qidl_visitor__element_error(
+                v, i, error, QIDL_ERROR_TYPE_MISMATCH, "expected %s, found %s",
+                qidl_kind_name(kind), qidl_kind_name(c->kind));
+        }
+        qidl_node__get_scalar(c, (guint8 *)array + i * size);
+    }
+    return TRUE;
+}
+
 static gboolean tree_in_string(QidlVisitor *v, const char *name, char **obj,
                                GError **error)
 {
@@ -308,6 +342,7 @@ QidlVisitor *qidl_tree_input_visitor_new(const QidlNode *node,
     ti->parent.next_list = tree_in_next_list;
     ti->parent.end_list = tree_in_end_list;
     ti->parent.scalar = tree_in_scalar;
+    ti->parent.scalar_array = tree_in_scalar_array;
     ti->parent.string = tree_in_string;
     ti->parent.bytes = tree_in_bytes;
     ti->parent.optional = tree_in_optional;

@@ -147,6 +147,31 @@ static gboolean tree_out_scalar(QidlVisitor *v, const char *name,
     return TRUE;
 }
 
+/* A list node with a scalar node per element, as the element calls make. */
+static gboolean tree_out_scalar_array(QidlVisitor *v, const char *name,
+                                      QidlKind kind, QidlListKind list_kind,
+                                      guint32 count, void *array,
+                                      GError **error)
+{
+    TreeOutput *to = to_tree_out(v);
+    gsize size = qidl_kind_size(kind);
+    QidlNode *list;
+
+    name = tree_out_name(to, name);
+    if (!tree_out_check(to, name, error)) {
+        return FALSE;
+    }
+    list = qidl_node_new_list(to->tree, name);
+    tree_out_open(to, list);
+    for (guint32 i = 0; i < count; i++) {
+        qidl_node__link_last(list, qidl_tree__new_scalar(
+                                 to->tree, NULL, kind,
+                                 (const guint8 *)array + i * size));
+    }
+    tree_out_close(to);
+    return TRUE;
+}
+
 static gboolean tree_out_string(QidlVisitor *v, const char *name, char **obj,
                                 GError **error)
 {
@@ -206,6 +231,7 @@ QidlVisitor *qidl_tree_output_visitor_new(QidlTree *tree, QidlNode *parent)
     to->parent.start_list = tree_out_start_list;
     to->parent.end_list = tree_out_end_list;
     to->parent.scalar = tree_out_scalar;
+    to->parent.scalar_array = tree_out_scalar_array;
     to->parent.string = tree_out_string;
     to->parent.bytes = tree_out_bytes;
     to->parent.optional = tree_out_optional;

@@ -54,9 +54,18 @@ QidlKind qidl_kind_from_name(const char *name)
     return 0;
 }
 
-gboolean qidl_kind_is_scalar(QidlKind kind)
+/*
+ * For the calls below: an exported function called from inside the
+ * library goes through the PLT, a few cycles per value visited.
+ */
+static inline gboolean kind_is_scalar(QidlKind kind)
 {
     return kind >= QIDL_KIND_BOOL && kind <= QIDL_KIND_DOUBLE;
+}
+
+gboolean qidl_kind_is_scalar(QidlKind kind)
+{
+    return kind_is_scalar(kind);
 }
 
 gboolean qidl_kind_is_integer(QidlKind kind)
@@ -79,9 +88,14 @@ gboolean qidl_kind_is_signed(QidlKind kind)
     }
 }
 
-gsize qidl_kind_size(QidlKind kind)
+static inline gsize kind_size(QidlKind kind)
 {
     return kind_valid(kind) ? kind_info[kind].size : 0;
+}
+
+gsize qidl_kind_size(QidlKind kind)
+{
+    return kind_size(kind);
 }
 
 void qidl_visitor__init(QidlVisitor *v, QidlVisitorType type)
@@ -165,14 +179,22 @@ char *qidl_visitor_get_path(const QidlVisitor *v)
     return g_string_free(out, FALSE);
 }
 
+/*
+ * Sets "<path><where>: <message>", where <where> is ".<field>", "[<i>]" for
+ * the current element of the list being visited (@field is
+ * QIDL_FAIL_ELEMENT) or for element @element (>= 0) of the array a
+ * scalar_array callback is visiting, or nothing.
+ */
 static void set_error_va(const QidlVisitor *v, const char *field,
-                         GError **error, int code, const char *format,
-                         va_list ap)
+                         gint64 element, GError **error, int code,
+                         const char *format, va_list ap)
 {
     g_autoptr(GString) msg = g_string_new(NULL);
 
     append_path(v, msg);
-    if (field && strcmp(field, QIDL_FAIL_ELEMENT) == 0) {
+    if (element >= 0) {
+        g_string_append_printf(msg, "[%" G_GINT64_FORMAT "]", element);
+    } else if (field && strcmp(field, QIDL_FAIL_ELEMENT) == 0) {
         const QidlPathSegment *seg = qidl_visitor__segment(v, 0);
 
         /* The current element of the list being visited. */
@@ -198,9 +220,33 @@ gboolean qidl_visitor__error(const QidlVisitor *v, GError **error, int code,
     va_list ap;
 
     va_start(ap, format);
-    set_error_va(v, NULL, error, code, format, ap);
+    set_error_va(v, NULL, -1, error, code, format, ap);
     va_end(ap);
     return FALSE;
+}
+
+gboolean qidl_visitor__element_error(const QidlVisitor *v, guint32 index,
+                                     GError **error, int code,
+                                     const char *format, ...)
+{
+    va_list ap;
+
+    va_start(ap, format);
+    set_error_va(v, NULL, index, error, code, format, ap);
+    va_end(ap);
+    return FALSE;
+}
+
+char *qidl_visitor__element_path(const QidlVisitor *v, guint32 index)
+{
+    GString *out;
+
+    g_return_val_if_fail(v != NULL, NULL);
+
+    out = g_string_new(NULL);
+    append_path(v, out);
+    g_string_append_printf(out, "[%" G_GUINT32_FORMAT "]", index);
+    return g_string_free(out, FALSE);
 }
 
 gboolean qidl_visitor_fail(const QidlVisitor *v, const char *field,
@@ -212,7 +258,7 @@ gboolean qidl_visitor_fail(const QidlVisitor *v, const char *field,
     g_return_val_if_fail(format != NULL, FALSE);
 
     va_start(ap, format);
-    set_error_va(v, field, error, code, format, ap);
+    set_error_va(v, field, -1, error, code, format, ap);
     va_end(ap);
     return FALSE;
 }
@@ -266,6 +312,41 @@ static void pop(QidlVisitor *v)
     if (seg->kind == QIDL_KIND_STRUCT || seg->kind == QIDL_KIND_LIST) {
         v->depth--;
     }
+}
+
+/*
+ * push() for a scalar, a string or bytes, the values visited most: no
+ * depth to count.  Inlined, with its own pop_leaf(), so that the path
+ * stack costs a few stores per value.
+ */
+static inline gboolean push_leaf(QidlVisitor *v, const char *name,
+                                 QidlKind kind)
+{
+    gboolean in_list = FALSE;
+
+    if (G_LIKELY(v->n_segments > 0)) {
+        const QidlPathSegment *parent = &v->segments[v->n_segments - 1];
+
+        if (parent->kind == QIDL_KIND_LIST) {
+            /* next_list() must announce each element. */
+            g_return_val_if_fail(parent->started > 0, FALSE);
+            in_list = TRUE;
+        } else {
+            g_return_val_if_fail(parent->kind == QIDL_KIND_STRUCT, FALSE);
+        }
+    }
+    g_return_val_if_fail(v->n_segments <= QIDL_LIMIT_DEPTH, FALSE);
+    v->segments[v->n_segments++] = (QidlPathSegment) {
+        .name = in_list ? NULL : name,
+        .kind = kind,
+        .in_list = in_list,
+    };
+    return TRUE;
+}
+
+static inline void pop_leaf(QidlVisitor *v)
+{
+    v->n_segments--;
 }
 
 /* One bit per open struct in QidlVisitor.subsections. */
@@ -380,26 +461,93 @@ gboolean qidl_visit_end_list(QidlVisitor *v, GError **error)
     return TRUE;
 }
 
+static inline gboolean visit_scalar(QidlVisitor *v, const char *name,
+                                    QidlKind kind, void *obj, GError **error)
+{
+    g_return_val_if_fail(v != NULL, FALSE);
+    g_return_val_if_fail(kind_is_scalar(kind), FALSE);
+    g_return_val_if_fail(obj != NULL, FALSE);
+
+    if (!push_leaf(v, name, kind) ||
+        !v->scalar(v, name, kind, obj, error)) {
+        return FALSE;
+    }
+    pop_leaf(v);
+    return TRUE;
+}
+
 gboolean qidl_visit_scalar(QidlVisitor *v, const char *name, QidlKind kind,
                            void *obj, GError **error)
 {
-    g_return_val_if_fail(v != NULL, FALSE);
-    g_return_val_if_fail(qidl_kind_is_scalar(kind), FALSE);
-    g_return_val_if_fail(obj != NULL, FALSE);
+    return visit_scalar(v, name, kind, obj, error);
+}
 
-    if (!push(v, name, kind, error) ||
-        !v->scalar(v, name, kind, obj, error)) {
+/* qidl_visit_scalar_array() for visitors without the callback. */
+static gboolean scalar_array_by_element(QidlVisitor *v, const char *name,
+                                        QidlKind kind, QidlListKind list_kind,
+                                        guint32 count, guint8 *array,
+                                        GError **error)
+{
+    gsize size = kind_size(kind);
+    guint32 n = count;
+
+    if (!qidl_visit_start_list(v, name, list_kind, &n, size, error)) {
+        return FALSE;
+    }
+    /* Input visitors check a fixed or sized count against the source. */
+    g_return_val_if_fail(n == count, FALSE);
+    for (guint32 i = 0; i < n; i++) {
+        if (!qidl_visit_next_list(v, error) ||
+            !visit_scalar(v, NULL, kind, array + i * size, error)) {
+            return FALSE;
+        }
+    }
+    return qidl_visit_end_list(v, error);
+}
+
+gboolean qidl_visit_scalar_array(QidlVisitor *v, const char *name,
+                                 QidlKind kind, QidlListKind list_kind,
+                                 guint32 count, void *array, GError **error)
+{
+    QidlPathSegment *seg;
+
+    g_return_val_if_fail(v != NULL, FALSE);
+    g_return_val_if_fail(kind_is_scalar(kind), FALSE);
+    g_return_val_if_fail(list_kind == QIDL_LIST_FIXED ||
+                         list_kind == QIDL_LIST_SIZED, FALSE);
+    g_return_val_if_fail(array != NULL || count == 0, FALSE);
+
+    if (!v->scalar_array) {
+        return scalar_array_by_element(v, name, kind, list_kind, count,
+                                       array, error);
+    }
+    /* What qidl_visit_start_list() checks, with the same messages. */
+    if (!push(v, name, QIDL_KIND_LIST, error)) {
+        return FALSE;
+    }
+    seg = top(v);
+    seg->list_kind = list_kind;
+    seg->elem_size = kind_size(kind);
+    if (count > QIDL_LIMIT_LIST_LEN) {
+        return qidl_visitor__error(v, error, QIDL_ERROR_LIMIT,
+                                   "%" G_GUINT32_FORMAT " elements exceed "
+                                   "the limit of %u", count,
+                                   QIDL_LIMIT_LIST_LEN);
+    }
+    seg->count = count;
+    if (!v->scalar_array(v, name, kind, list_kind, count, array, error)) {
         return FALSE;
     }
     pop(v);
     return TRUE;
 }
 
+/* Each inlines visit_scalar(): one call per value, not two. */
 #define DEFINE_SCALAR(fn, ctype, kind)                                      \
     gboolean qidl_visit_##fn(QidlVisitor *v, const char *name, ctype *obj,  \
                              GError **error)                                \
     {                                                                       \
-        return qidl_visit_scalar(v, name, kind, obj, error);                \
+        return visit_scalar(v, name, kind, obj, error);                     \
     }
 
 DEFINE_SCALAR(bool, bool, QIDL_KIND_BOOL)
@@ -508,11 +656,11 @@ gboolean qidl_visit_bytes(QidlVisitor *v, const char *name, guint8 *buf,
     g_return_val_if_fail(v != NULL, FALSE);
     g_return_val_if_fail(buf != NULL || len == 0, FALSE);
 
-    if (!push(v, name, QIDL_KIND_BYTES, error) ||
+    if (!push_leaf(v, name, QIDL_KIND_BYTES) ||
         !v->bytes(v, name, buf, len, error)) {
         return FALSE;
     }
-    pop(v);
+    pop_leaf(v);
     return TRUE;
 }
 

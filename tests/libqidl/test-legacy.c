@@ -1045,6 +1045,181 @@ static void test_legacy__free_null(void **state)
     qidl_visitor_free(NULL);
 }
 
+/* ---- qidl_visit_scalar_array() ---- */
+
+static const QidlKind array_kinds[] = {
+    QIDL_KIND_BOOL, QIDL_KIND_INT8, QIDL_KIND_UINT8, QIDL_KIND_INT16,
+    QIDL_KIND_UINT16, QIDL_KIND_INT32, QIDL_KIND_UINT32, QIDL_KIND_INT64,
+    QIDL_KIND_UINT64, QIDL_KIND_FLOAT, QIDL_KIND_DOUBLE,
+};
+
+/*
+ * A struct "dev" holding one array "a" of @n values of @kind, visited
+ * element by element or (@bulk) with qidl_visit_scalar_array().
+ */
+static gboolean visit_array(QidlVisitor *v, QidlKind kind, guint32 n,
+                            void *array, gboolean bulk, GError **error)
+{
+    gsize size = qidl_kind_size(kind);
+    guint32 count = n;
+
+    if (!qidl_visit_start_struct(v, "dev", error)) {
+        return FALSE;
+    }
+    if (bulk) {
+        if (!qidl_visit_scalar_array(v, "a", kind, QIDL_LIST_FIXED, n,
+                                     array, error)) {
+            return FALSE;
+        }
+    } else {
+        if (!qidl_visit_start_list(v, "a", QIDL_LIST_FIXED, &count, size,
+                                   error)) {
+            return FALSE;
+        }
+        for (guint32 i = 0; i < count; i++) {
+            if (!qidl_visit_next_list(v, error) ||
+                !qidl_visit_scalar(v, NULL, kind, (guint8 *)array + i * size,
+                                   error)) {
+                return FALSE;
+            }
+        }
+        if (!qidl_visit_end_list(v, error)) {
+            return FALSE;
+        }
+    }
+    return qidl_visit_end_struct(v, error);
+}
+
+static GByteArray *save_array(QidlKind kind, guint32 n, void *array,
+                              gboolean bulk)
+{
+    GByteArray *out = g_byte_array_new();
+    g_autoptr(QidlVisitor) v = qidl_legacy_output_visitor_new(out);
+    g_autoptr(GError) error = NULL;
+
+    assert_true(visit_array(v, kind, n, array, bulk, &error));
+    assert_true(qidl_visitor_complete(v, &error));
+    assert_null(error);
+    return out;
+}
+
+/* Loads @n values of @kind (after filling @array with 0xee). */
+static GError *load_array(const guint8 *data, gsize len, QidlKind kind,
+                          guint32 n, void *array, gboolean bulk)
+{
+    g_autoptr(QidlVisitor) v =
+        qidl_legacy_input_visitor_new(data, len, 100, QIDL_LEGACY_INPUT_NONE);
+    GError *error = NULL;
+
+    memset(array, 0xee, n * qidl_kind_size(kind));
+    if (visit_array(v, kind, n, array, bulk, &error)) {
+        qidl_visitor_complete(v, &error);
+    }
+    return error;
+}
+
+/* The bytes, by hand: big-endian values back to back. */
+static void test_legacy__scalar_array_bytes(void **state)
+{
+    guint16 u16[2] = { 0x0102, 0xa0b0 };
+    gint32 i32[2] = { -2, 0x01020304 };
+    double d[1] = { 1.0 };
+    bool b[3] = { true, false, true };
+    static const guint8 want_u16[] = { 0x01, 0x02, 0xa0, 0xb0 };
+    static const guint8 want_i32[] = { 0xff, 0xff, 0xff, 0xfe,
+                                       0x01, 0x02, 0x03, 0x04 };
+    static const guint8 want_d[] = { 0x3f, 0xf0, 0, 0, 0, 0, 0, 0 };
+    static const guint8 want_b[] = { 1, 0, 1 };
+    g_autoptr(GByteArray) o1 = save_array(QIDL_KIND_UINT16, 2, u16, TRUE);
+    g_autoptr(GByteArray) o2 = save_array(QIDL_KIND_INT32, 2, i32, TRUE);
+    g_autoptr(GByteArray) o3 = save_array(QIDL_KIND_DOUBLE, 1, d, TRUE);
+    g_autoptr(GByteArray) o4 = save_array(QIDL_KIND_BOOL, 3, b, TRUE);
+    g_autoptr(GByteArray) o5 = save_array(QIDL_KIND_UINT8, 0, NULL, TRUE);
+
+    assert_bytes(o1, want_u16, sizeof(want_u16));
+    assert_bytes(o2, want_i32, sizeof(want_i32));
+    assert_bytes(o3, want_d, sizeof(want_d));
+    assert_bytes(o4, want_b, sizeof(want_b));
+    assert_int_equal(o5->len, 0);
+}
+
+/* The same bytes either way, and back, for every kind. */
+static void test_legacy__scalar_array_same_as_elements(void **state)
+{
+    static const guint32 counts[] = { 0, 1, 5, 300 };
+
+    for (gsize k = 0; k < G_N_ELEMENTS(array_kinds); k++) {
+        for (gsize c = 0; c < G_N_ELEMENTS(counts); c++) {
+            QidlKind kind = array_kinds[k];
+            guint32 n = counts[c];
+            gsize len = n * qidl_kind_size(kind);
+            g_autofree guint8 *src = g_malloc(len + 1);
+            g_autofree guint8 *dst = g_malloc(len + 1);
+            g_autoptr(GByteArray) loop = NULL;
+            g_autoptr(GByteArray) bulk = NULL;
+
+            for (gsize i = 0; i < len; i++) {
+                src[i] = kind == QIDL_KIND_BOOL ? (guint8)(i % 3 == 1)
+                                                : (guint8)(0x91 + 37 * i);
+            }
+            loop = save_array(kind, n, src, FALSE);
+            bulk = save_array(kind, n, src, TRUE);
+            assert_bytes(bulk, loop->data, loop->len);
+            for (int b = 0; b < 2; b++) {
+                g_autoptr(GError) error =
+                    load_array(bulk->data, bulk->len, kind, n, dst, b);
+
+                assert_null(error);
+                assert_memory_equal(src, dst, len);
+            }
+        }
+    }
+}
+
+/*
+ * Truncated at every offset: the same error (the element, its offset,
+ * what is left) and the same elements loaded, element by element or not.
+ */
+static void test_legacy__scalar_array_truncated_fail(void **state)
+{
+    guint32 src[4] = { 1, 2, 3, 4 };
+    g_autoptr(GByteArray) wire = save_array(QIDL_KIND_UINT32, 4, src, TRUE);
+
+    for (gsize len = 0; len < wire->len; len++) {
+        guint32 loop_dst[4], bulk_dst[4];
+        g_autoptr(GError) loop = load_array(wire->data, len,
+                                            QIDL_KIND_UINT32, 4, loop_dst,
+                                            FALSE);
+        g_autoptr(GError) bulk = load_array(wire->data, len,
+                                            QIDL_KIND_UINT32, 4, bulk_dst,
+                                            TRUE);
+        g_autofree char *want = g_strdup_printf(
+            "dev.a[%" G_GSIZE_FORMAT "]: need 4 bytes at byte offset %"
+            G_GSIZE_FORMAT ", %" G_GSIZE_FORMAT " left", len / 4,
+            100 + len / 4 * 4, len % 4);
+
+        assert_qidl_error(loop, QIDL_ERROR_TRUNCATED, want);
+        assert_qidl_error(bulk, QIDL_ERROR_TRUNCATED, want);
+        assert_memory_equal(loop_dst, bulk_dst, sizeof(loop_dst));
+    }
+}
+
+static void test_legacy__scalar_array_bool_invalid_fail(void **state)
+{
+    static const guint8 wire[] = { 1, 0, 2, 1 };
+
+    for (int b = 0; b < 2; b++) {
+        bool dst[4];
+        g_autoptr(GError) error = load_array(wire, sizeof(wire),
+                                             QIDL_KIND_BOOL, 4, dst, b);
+
+        assert_qidl_error(error, QIDL_ERROR_INVALID,
+                          "dev.a[2]: invalid bool value 2 at byte offset 102");
+        assert_true(dst[0]);
+        assert_false(dst[1]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1078,6 +1253,10 @@ int main(void)
         cmocka_unit_test(test_legacy__output_too_large_fail),
         cmocka_unit_test(test_legacy__bytes_truncated_fail),
         cmocka_unit_test(test_legacy__free_null),
+        cmocka_unit_test(test_legacy__scalar_array_bytes),
+        cmocka_unit_test(test_legacy__scalar_array_same_as_elements),
+        cmocka_unit_test(test_legacy__scalar_array_truncated_fail),
+        cmocka_unit_test(test_legacy__scalar_array_bool_invalid_fail),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

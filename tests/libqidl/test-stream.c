@@ -1439,6 +1439,251 @@ static void test_stream__names_over_limit_fail(void **state)
     assert_int_equal(s->len, 0);
 }
 
+/* ---- qidl_visit_scalar_array() ---- */
+
+/* Every scalar kind, for the array tests below. */
+static const QidlKind array_kinds[] = {
+    QIDL_KIND_BOOL, QIDL_KIND_INT8, QIDL_KIND_UINT8, QIDL_KIND_INT16,
+    QIDL_KIND_UINT16, QIDL_KIND_INT32, QIDL_KIND_UINT32, QIDL_KIND_INT64,
+    QIDL_KIND_UINT64, QIDL_KIND_FLOAT, QIDL_KIND_DOUBLE,
+};
+
+/*
+ * A device "dev" whose state is one array "a" of @n values of @kind,
+ * visited element by element or (@bulk) with qidl_visit_scalar_array().
+ */
+static gboolean visit_array(QidlVisitor *v, QidlKind kind, guint32 n,
+                            void *array, gboolean bulk, GError **error)
+{
+    gsize size = qidl_kind_size(kind);
+    guint32 count = n;
+
+    if (!qidl_visit_start_struct(v, "dev", error)) {
+        return FALSE;
+    }
+    if (bulk) {
+        if (!qidl_visit_scalar_array(v, "a", kind, QIDL_LIST_FIXED, n,
+                                     array, error)) {
+            return FALSE;
+        }
+    } else {
+        if (!qidl_visit_start_list(v, "a", QIDL_LIST_FIXED, &count, size,
+                                   error)) {
+            return FALSE;
+        }
+        for (guint32 i = 0; i < count; i++) {
+            if (!qidl_visit_next_list(v, error) ||
+                !qidl_visit_scalar(v, NULL, kind, (guint8 *)array + i * size,
+                                   error)) {
+                return FALSE;
+            }
+        }
+        if (!qidl_visit_end_list(v, error)) {
+            return FALSE;
+        }
+    }
+    return qidl_visit_end_struct(v, error);
+}
+
+/* Distinct values of every width; bools 0 and 1. */
+static void fill_array(QidlKind kind, guint32 n, void *array)
+{
+    gsize size = qidl_kind_size(kind);
+    guint8 *p = array;
+
+    for (gsize i = 0; i < n * size; i++) {
+        p[i] = kind == QIDL_KIND_BOOL ? (guint8)(i % 3 == 1)
+                                      : (guint8)(0x91 + 37 * i);
+    }
+}
+
+static GByteArray *write_array(QidlKind kind, guint32 n, void *array,
+                               gboolean bulk)
+{
+    GByteArray *out = g_byte_array_new();
+    g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(out, "t", "1", 0);
+    g_autoptr(GError) error = NULL;
+    QidlVisitor *v = qidl_stream_writer_begin_device(w, "arr", "/a", 1);
+
+    assert_true(visit_array(v, kind, n, array, bulk, &error));
+    assert_true(qidl_stream_writer_end_device(w, &error));
+    assert_true(qidl_stream_writer_finish(w, &error));
+    assert_null(error);
+    return out;
+}
+
+/*
+ * Reads @s's device as an array of @n values of @kind into @array, which
+ * is first filled with 0xee; returns the error, if any.
+ */
+static GError *read_array(const GByteArray *s, QidlKind kind, guint32 n,
+                          void *array, gboolean bulk)
+{
+    g_autoptr(QidlStreamReader) r = NULL;
+    g_autoptr(QidlVisitor) in = NULL;
+    GError *error = NULL;
+
+    memset(array, 0xee, n * qidl_kind_size(kind));
+    open_golden(&r, &in, 0, s);
+    if (visit_array(in, kind, n, array, bulk, &error)) {
+        qidl_visitor_complete(in, &error);
+    }
+    return error;
+}
+
+/* The same bytes either way, for every kind, empty, one and many. */
+static void test_stream__scalar_array_same_bytes(void **state)
+{
+    static const guint32 counts[] = { 0, 1, 5, 300 };
+
+    for (gsize k = 0; k < G_N_ELEMENTS(array_kinds); k++) {
+        for (gsize c = 0; c < G_N_ELEMENTS(counts); c++) {
+            QidlKind kind = array_kinds[k];
+            guint32 n = counts[c];
+            gsize len = n * qidl_kind_size(kind);
+            g_autofree guint8 *src = g_malloc(len + 1);
+            g_autofree guint8 *dst = g_malloc(len + 1);
+            g_autoptr(GByteArray) loop = NULL;
+            g_autoptr(GByteArray) bulk = NULL;
+
+            fill_array(kind, n, src);
+            loop = write_array(kind, n, src, FALSE);
+            bulk = write_array(kind, n, src, TRUE);
+            assert_bytes_equal(loop, bulk);
+            /* Read back both ways. */
+            for (int b = 0; b < 2; b++) {
+                g_autoptr(GError) error = read_array(bulk, kind, n, dst, b);
+
+                assert_null(error);
+                assert_memory_equal(src, dst, len);
+            }
+        }
+    }
+}
+
+static gboolean visit_pic_bulk(QidlVisitor *v, const char *name, Pic *obj,
+                               GError **error)
+{
+    return qidl_visit_start_struct(v, name, error) &&
+           qidl_visit_uint8(v, "irr", &obj->irr, error) &&
+           qidl_visit_scalar_array(v, "regs", QIDL_KIND_UINT16,
+                                   QIDL_LIST_FIXED, 2, obj->regs, error) &&
+           qidl_visit_end_struct(v, error);
+}
+
+/* The spec's example, written and read with the bulk call. */
+static void test_stream__scalar_array_golden(void **state)
+{
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(out, "t", "1", 0);
+    g_autoptr(GByteArray) s = golden_copy();
+    g_autoptr(QidlStreamReader) r = NULL;
+    g_autoptr(QidlVisitor) in = NULL;
+    g_autoptr(GError) error = NULL;
+    Pic pic = { 0x10, { 1, 2 } };
+    Pic back = { 0 };
+
+    assert_true(visit_pic_bulk(qidl_stream_writer_begin_device(
+                                   w, "i8259", "/machine/pic", 1),
+                               "pic", &pic, &error));
+    assert_true(qidl_stream_writer_end_device(w, &error));
+    assert_true(qidl_stream_writer_finish(w, &error));
+    assert_bytes_equal(out, s);
+
+    open_golden(&r, &in, 0, s);
+    assert_true(visit_pic_bulk(in, "pic", &back, &error));
+    assert_true(qidl_visitor_complete(in, &error));
+    assert_null(error);
+    assert_int_equal(back.regs[0], 1);
+    assert_int_equal(back.regs[1], 2);
+}
+
+/*
+ * Reads @s both ways and checks that they fail alike: same code, same
+ * message, same elements loaded before the failing one.
+ */
+static void assert_same_failure(const GByteArray *s, QidlKind kind,
+                                guint32 n, int code, const char *message)
+{
+    gsize len = n * qidl_kind_size(kind);
+    g_autofree guint8 *loop_dst = g_malloc(len + 1);
+    g_autofree guint8 *bulk_dst = g_malloc(len + 1);
+    g_autoptr(GError) loop = read_array(s, kind, n, loop_dst, FALSE);
+    g_autoptr(GError) bulk = read_array(s, kind, n, bulk_dst, TRUE);
+
+    assert_error(loop, code);
+    assert_message(loop, message);
+    assert_error(bulk, code);
+    assert_message(bulk, message);
+    assert_memory_equal(loop_dst, bulk_dst, len);
+}
+
+static void test_stream__scalar_array_mismatch_fail(void **state)
+{
+    guint16 regs[3] = { 7, 8, 9 };
+    g_autoptr(GByteArray) s = write_array(QIDL_KIND_UINT16, 3, regs, TRUE);
+
+    /*
+     * The header is 26 bytes; the record's head and names 26 more; the
+     * state's struct 9; the list's name and tag 3, its head (kind, count) at
+     * 62, its elements at 67.  Another kind: element 0 names it.
+     */
+    assert_same_failure(s, QIDL_KIND_INT16, 3, QIDL_ERROR_TYPE_MISMATCH,
+                        "device /a (arr): dev.a[0]: expected int16, found "
+                        "uint16 at byte offset 67");
+    /* Another count: the list names it. */
+    assert_same_failure(s, QIDL_KIND_UINT16, 2, QIDL_ERROR_LENGTH_MISMATCH,
+                        "device /a (arr): dev.a: expected 2 elements, "
+                        "found 3 at byte offset 62");
+    assert_same_failure(s, QIDL_KIND_UINT16, 4, QIDL_ERROR_LENGTH_MISMATCH,
+                        "device /a (arr): dev.a: expected 4 elements, "
+                        "found 3 at byte offset 62");
+}
+
+/* A list that is not packed: elements tagged, the second of another kind. */
+static void test_stream__scalar_array_tagged_fail(void **state)
+{
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(out, "t", "1", 0);
+    g_autoptr(GError) error = NULL;
+    QidlVisitor *v = qidl_stream_writer_begin_device(w, "arr", "/a", 1);
+    guint16 first = 0x1234;
+    guint8 second = 5;
+    guint32 n = 2;
+
+    assert_true(qidl_visit_start_struct(v, "dev", &error));
+    assert_true(qidl_visit_start_list(v, "a", QIDL_LIST_FIXED, &n, 2,
+                                      &error));
+    assert_true(qidl_visit_next_list(v, &error));
+    assert_true(qidl_visit_uint16(v, NULL, &first, &error));
+    assert_true(qidl_visit_next_list(v, &error));
+    assert_true(qidl_visit_uint8(v, NULL, &second, &error));
+    assert_true(qidl_visit_end_list(v, &error));
+    assert_true(qidl_visit_end_struct(v, &error));
+    assert_true(qidl_stream_writer_end_device(w, &error));
+    assert_true(qidl_stream_writer_finish(w, &error));
+
+    /* Element 0 is loaded, element 1 fails. */
+    assert_same_failure(out, QIDL_KIND_UINT16, 2, QIDL_ERROR_TYPE_MISMATCH,
+                        "device /a (arr): dev.a[1]: expected uint16, found "
+                        "uint8 at byte offset 70");
+}
+
+/* A bool that is neither 0 nor 1, in a packed list. */
+static void test_stream__scalar_array_bad_bool_fail(void **state)
+{
+    bool flags[4] = { true, false, true, false };
+    g_autoptr(GByteArray) s = write_array(QIDL_KIND_BOOL, 4, flags, TRUE);
+
+    /* The elements start at 67; make the third one 2. */
+    assert_int_equal(s->data[69], 1);
+    s->data[69] = 2;
+    fix_checksums(s);
+    assert_same_failure(s, QIDL_KIND_BOOL, 4, QIDL_ERROR_INVALID,
+                        "device /a (arr): dev.a[2]: invalid bool value 2 at "
+                        "byte offset 69");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1482,6 +1727,11 @@ int main(void)
         cmocka_unit_test(test_stream__depth_over_limit_fail),
         cmocka_unit_test(test_stream__names_at_limit),
         cmocka_unit_test(test_stream__names_over_limit_fail),
+        cmocka_unit_test(test_stream__scalar_array_same_bytes),
+        cmocka_unit_test(test_stream__scalar_array_golden),
+        cmocka_unit_test(test_stream__scalar_array_mismatch_fail),
+        cmocka_unit_test(test_stream__scalar_array_tagged_fail),
+        cmocka_unit_test(test_stream__scalar_array_bad_bool_fail),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

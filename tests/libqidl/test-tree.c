@@ -1782,6 +1782,188 @@ static void test_tree__deep_lists(void **state)
     assert_true(g_str_has_prefix(printed->str, "# error: l[0][0]"));
 }
 
+/* ---- qidl_visit_scalar_array() ---- */
+
+static const QidlKind array_kinds[] = {
+    QIDL_KIND_BOOL, QIDL_KIND_INT8, QIDL_KIND_UINT8, QIDL_KIND_INT16,
+    QIDL_KIND_UINT16, QIDL_KIND_INT32, QIDL_KIND_UINT32, QIDL_KIND_INT64,
+    QIDL_KIND_UINT64, QIDL_KIND_FLOAT, QIDL_KIND_DOUBLE,
+};
+
+/*
+ * A struct "dev" holding one array "a" of @n values of @kind, visited
+ * element by element or (@bulk) with qidl_visit_scalar_array().
+ */
+static gboolean visit_array(QidlVisitor *v, QidlKind kind, guint32 n,
+                            void *array, gboolean bulk, GError **error)
+{
+    gsize size = qidl_kind_size(kind);
+    guint32 count = n;
+
+    if (!qidl_visit_start_struct(v, "dev", error)) {
+        return FALSE;
+    }
+    if (bulk) {
+        if (!qidl_visit_scalar_array(v, "a", kind, QIDL_LIST_SIZED, n,
+                                     array, error)) {
+            return FALSE;
+        }
+    } else {
+        if (!qidl_visit_start_list(v, "a", QIDL_LIST_SIZED, &count, size,
+                                   error)) {
+            return FALSE;
+        }
+        for (guint32 i = 0; i < count; i++) {
+            if (!qidl_visit_next_list(v, error) ||
+                !qidl_visit_scalar(v, NULL, kind, (guint8 *)array + i * size,
+                                   error)) {
+                return FALSE;
+            }
+        }
+        if (!qidl_visit_end_list(v, error)) {
+            return FALSE;
+        }
+    }
+    return qidl_visit_end_struct(v, error);
+}
+
+static QidlNode *save_array(QidlTree *tree, QidlKind kind, guint32 n,
+                            void *array, gboolean bulk)
+{
+    g_autoptr(QidlVisitor) v = qidl_tree_output_visitor_new(tree, NULL);
+    g_autoptr(GError) error = NULL;
+
+    assert_true(visit_array(v, kind, n, array, bulk, &error));
+    assert_true(qidl_visitor_complete(v, &error));
+    assert_null(error);
+    return qidl_tree_output_visitor_get_result(v);
+}
+
+/* Loads @node as @n values of @kind (after filling @array with 0xee). */
+static GError *load_array(const QidlNode *node, QidlKind kind, guint32 n,
+                          void *array, gboolean bulk)
+{
+    g_autoptr(QidlVisitor) v = qidl_tree_input_visitor_new(node, 0);
+    GError *error = NULL;
+
+    memset(array, 0xee, n * qidl_kind_size(kind));
+    if (visit_array(v, kind, n, array, bulk, &error)) {
+        qidl_visitor_complete(v, &error);
+    }
+    return error;
+}
+
+/* The same nodes either way, and back, for every kind. */
+static void test_tree__scalar_array_same_as_elements(void **state)
+{
+    static const guint32 counts[] = { 0, 1, 5 };
+
+    for (gsize k = 0; k < G_N_ELEMENTS(array_kinds); k++) {
+        for (gsize c = 0; c < G_N_ELEMENTS(counts); c++) {
+            g_autoptr(QidlTree) t1 = qidl_tree_new();
+            g_autoptr(QidlTree) t2 = qidl_tree_new();
+            QidlKind kind = array_kinds[k];
+            guint32 n = counts[c];
+            gsize len = n * qidl_kind_size(kind);
+            g_autofree guint8 *src = g_malloc(len + 1);
+            g_autofree guint8 *dst = g_malloc(len + 1);
+            QidlNode *loop, *bulk;
+
+            for (gsize i = 0; i < len; i++) {
+                src[i] = kind == QIDL_KIND_BOOL ? (guint8)(i % 3 == 1)
+                                                : (guint8)(0x91 + 37 * i);
+            }
+            loop = save_array(t1, kind, n, src, FALSE);
+            bulk = save_array(t2, kind, n, src, TRUE);
+            assert_true(qidl_node_equal(loop, bulk));
+            assert_int_equal(qidl_node_get_n_children(
+                                 qidl_node_get_child(bulk, "a")), n);
+            for (int b = 0; b < 2; b++) {
+                g_autoptr(GError) error = load_array(bulk, kind, n, dst, b);
+
+                assert_null(error);
+                assert_memory_equal(src, dst, len);
+            }
+        }
+    }
+}
+
+/* An array as the top-level value: attached when it is complete. */
+static void test_tree__scalar_array_top_level(void **state)
+{
+    g_autoptr(QidlTree) tree = qidl_tree_new();
+    g_autoptr(QidlVisitor) v = qidl_tree_output_visitor_new(tree, NULL);
+    g_autoptr(GError) error = NULL;
+    guint8 top[2] = { 1, 2 };
+    QidlNode *root = qidl_tree_get_root(tree);
+
+    assert_true(qidl_visit_scalar_array(v, "top", QIDL_KIND_UINT8,
+                                        QIDL_LIST_FIXED, 2, top, &error));
+    assert_ptr_equal(qidl_tree_output_visitor_get_result(v),
+                     qidl_node_get_child(root, "top"));
+    assert_int_equal(qidl_node_get_uint(qidl_node_find(root, "top[1]")), 2);
+}
+
+/* The same errors, with the same paths, and the same elements loaded. */
+static void test_tree__scalar_array_errors_fail(void **state)
+{
+    g_autoptr(QidlTree) tree = qidl_tree_new();
+    guint16 src[3] = { 5, 6, 7 };
+    QidlNode *dev = save_array(tree, QIDL_KIND_UINT16, 3, src, TRUE);
+    QidlNode *a = qidl_node_get_child(dev, "a");
+    static const struct {
+        QidlKind kind;
+        guint32 n;
+        int code;
+        const char *message;
+    } cases[] = {
+        { QIDL_KIND_UINT16, 2, QIDL_ERROR_LENGTH_MISMATCH,
+          "dev.a: expected 2 elements, found 3" },
+        { QIDL_KIND_INT16, 3, QIDL_ERROR_TYPE_MISMATCH,
+          "dev.a[0]: expected int16, found uint16" },
+        /* After element 2 below becomes a uint32. */
+        { QIDL_KIND_UINT16, 3, QIDL_ERROR_TYPE_MISMATCH,
+          "dev.a[2]: expected uint16, found uint32" },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        guint16 loop_dst[3], bulk_dst[3];
+        g_autoptr(GError) loop = NULL;
+        g_autoptr(GError) bulk = NULL;
+
+        if (i == 2) {
+            g_autoptr(GError) error = NULL;
+
+            qidl_node_remove(qidl_node_get_nth_child(a, 2));
+            assert_true(qidl_node_append(a, qidl_node_new_uint(
+                                                tree, NULL, QIDL_KIND_UINT32,
+                                                7), &error));
+        }
+        loop = load_array(dev, cases[i].kind, cases[i].n, loop_dst, FALSE);
+        bulk = load_array(dev, cases[i].kind, cases[i].n, bulk_dst, TRUE);
+        assert_error(loop, cases[i].code, cases[i].message);
+        assert_error(bulk, cases[i].code, cases[i].message);
+        assert_memory_equal(loop_dst, bulk_dst,
+                            cases[i].n * sizeof(guint16));
+    }
+}
+
+/* A struct field of the same name, visited twice: the output's check. */
+static void test_tree__scalar_array_twice_fail(void **state)
+{
+    g_autoptr(QidlTree) tree = qidl_tree_new();
+    g_autoptr(QidlVisitor) v = qidl_tree_output_visitor_new(tree, NULL);
+    g_autoptr(GError) error = NULL;
+    guint8 a[1] = { 0 };
+
+    assert_true(qidl_visit_start_struct(v, "dev", &error));
+    assert_true(qidl_visit_scalar_array(v, "a", QIDL_KIND_UINT8,
+                                        QIDL_LIST_FIXED, 1, a, &error));
+    assert_false(qidl_visit_scalar_array(v, "a", QIDL_KIND_UINT8,
+                                         QIDL_LIST_FIXED, 1, a, &error));
+    assert_error(error, QIDL_ERROR_INVALID, "dev.a: field visited twice");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1842,6 +2024,10 @@ int main(void)
         cmocka_unit_test(test_tree__replay_loads_sample),
         cmocka_unit_test(test_tree__deep_walks),
         cmocka_unit_test(test_tree__deep_lists),
+        cmocka_unit_test(test_tree__scalar_array_same_as_elements),
+        cmocka_unit_test(test_tree__scalar_array_top_level),
+        cmocka_unit_test(test_tree__scalar_array_errors_fail),
+        cmocka_unit_test(test_tree__scalar_array_twice_fail),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -366,6 +366,235 @@ static void test_visitor__error_code_names(void **state)
     assert_string_equal(qidl_error_code_name(QIDL_ERROR_IO + 1), "unknown");
 }
 
+/* ---- qidl_visit_scalar_array() ---- */
+
+/*
+ * A probe whose scalar_array callback records its arguments and the path
+ * the core reports, and fails at element @fail_elem if it is >= 0.
+ */
+typedef struct {
+    Probe probe;
+    int calls;
+    char *path;
+    const char *name;
+    QidlKind kind;
+    QidlListKind list_kind;
+    guint32 count;
+    void *array;
+    gint64 fail_elem;
+} BulkProbe;
+
+static gboolean bulk_scalar_array(QidlVisitor *v, const char *name,
+                                  QidlKind kind, QidlListKind list_kind,
+                                  guint32 count, void *array, GError **error)
+{
+    BulkProbe *b = (BulkProbe *)v;
+
+    b->calls++;
+    g_free(b->path);
+    b->path = qidl_visitor_get_path(v);
+    b->name = name;
+    b->kind = kind;
+    b->list_kind = list_kind;
+    b->count = count;
+    b->array = array;
+    if (b->fail_elem >= 0) {
+        return qidl_visitor__element_error(v, (guint32)b->fail_elem, error,
+                                           QIDL_ERROR_INVALID, "bulk %d",
+                                           42);
+    }
+    return TRUE;
+}
+
+static void bulk_free(QidlVisitor *v)
+{
+    BulkProbe *b = (BulkProbe *)v;
+
+    g_free(b->path);
+    g_ptr_array_unref(b->probe.paths);
+    g_free(b);
+}
+
+static QidlVisitor *bulk_probe_new(gint64 fail_elem)
+{
+    BulkProbe *b = g_new0(BulkProbe, 1);
+    QidlVisitor *v = &b->probe.parent;
+
+    v->start_struct = probe_start_struct;
+    v->end_struct = probe_end;
+    v->start_list = probe_start_list;
+    v->end_list = probe_end;
+    v->scalar = probe_scalar;
+    v->scalar_array = bulk_scalar_array;
+    v->string = probe_string;
+    v->bytes = probe_bytes;
+    v->optional = probe_optional;
+    v->free = bulk_free;
+    qidl_visitor__init(v, QIDL_VISITOR_OUTPUT);
+    b->probe.paths = g_ptr_array_new_with_free_func(g_free);
+    b->probe.fail_at = -1;
+    b->fail_elem = fail_elem;
+    return v;
+}
+
+/* Without the callback, the core makes the element-by-element calls. */
+static void test_visitor__scalar_array_fallback(void **state)
+{
+    g_autoptr(QidlVisitor) v = probe_new(QIDL_VISITOR_OUTPUT, -1);
+    g_autoptr(GError) error = NULL;
+    guint16 regs[3] = { 1, 2, 3 };
+    guint8 after = 0;
+    GPtrArray *paths = to_probe(v)->paths;
+
+    assert_true(qidl_visit_start_struct(v, "s", &error));
+    assert_true(qidl_visit_scalar_array(v, "regs", QIDL_KIND_UINT16,
+                                        QIDL_LIST_FIXED, 3, regs, &error));
+    assert_true(qidl_visit_uint8(v, "after", &after, &error));
+    assert_true(qidl_visit_end_struct(v, &error));
+    assert_null(error);
+    assert_int_equal(paths->len, 4);
+    assert_string_equal(g_ptr_array_index(paths, 0), "s.regs[0]");
+    assert_string_equal(g_ptr_array_index(paths, 2), "s.regs[2]");
+    assert_string_equal(g_ptr_array_index(paths, 3), "s.after");
+    /* start_struct, start_list, 3 scalars, end_list, 1 scalar, end. */
+    assert_int_equal(to_probe(v)->calls, 8);
+    assert_int_equal(qidl_visitor_get_depth(v), 0);
+}
+
+/* An element's failure names the element, as the loop would. */
+static void test_visitor__scalar_array_fallback_path_fail(void **state)
+{
+    static const struct {
+        int fail_at;
+        const char *message;
+    } cases[] = {
+        { 1, "s.regs: probe" },            /* start_list */
+        { 4, "s.regs[2]: probe" },         /* scalar of element 2 */
+        { 5, "s.regs: probe" },            /* end_list */
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(QidlVisitor) v = probe_new(QIDL_VISITOR_OUTPUT,
+                                             cases[i].fail_at);
+        g_autoptr(GError) error = NULL;
+        guint16 regs[3] = { 0 };
+
+        assert_true(qidl_visit_start_struct(v, "s", &error));
+        assert_false(qidl_visit_scalar_array(v, "regs", QIDL_KIND_UINT16,
+                                             QIDL_LIST_FIXED, 3, regs,
+                                             &error));
+        assert_true(g_error_matches(error, QIDL_ERROR, QIDL_ERROR_INVALID));
+        assert_string_equal(error->message, cases[i].message);
+    }
+}
+
+/* With the callback, one call with the list's segment pushed; popped after. */
+static void test_visitor__scalar_array_callback(void **state)
+{
+    g_autoptr(QidlVisitor) v = bulk_probe_new(-1);
+    BulkProbe *b = (BulkProbe *)v;
+    g_autoptr(GError) error = NULL;
+    double d[2] = { 0.5, -1.0 };
+    guint8 after = 0;
+    const QidlPathSegment *seg;
+
+    assert_true(qidl_visit_start_struct(v, "s", &error));
+    assert_true(qidl_visit_scalar_array(v, "d", QIDL_KIND_DOUBLE,
+                                        QIDL_LIST_SIZED, 2, d, &error));
+    assert_int_equal(b->calls, 1);
+    assert_string_equal(b->path, "s.d");
+    assert_string_equal(b->name, "d");
+    assert_int_equal(b->kind, QIDL_KIND_DOUBLE);
+    assert_int_equal(b->list_kind, QIDL_LIST_SIZED);
+    assert_int_equal(b->count, 2);
+    assert_ptr_equal(b->array, d);
+    assert_int_equal(qidl_visitor_get_depth(v), 1);
+    seg = qidl_visitor__segment(v, 0);
+    assert_int_equal(seg->kind, QIDL_KIND_STRUCT);
+
+    /* The next value's path: the list's segment is gone. */
+    assert_true(qidl_visit_uint8(v, "after", &after, &error));
+    assert_string_equal(g_ptr_array_index(b->probe.paths, 0), "s.after");
+    assert_true(qidl_visit_end_struct(v, &error));
+    assert_int_equal(qidl_visitor_get_depth(v), 0);
+
+    /* An empty array, and one that is the row of another list. */
+    assert_true(qidl_visit_start_struct(v, "t", &error));
+    assert_true(qidl_visit_scalar_array(v, "none", QIDL_KIND_UINT8,
+                                        QIDL_LIST_FIXED, 0, NULL, &error));
+    assert_int_equal(b->count, 0);
+    {
+        guint32 n = 2;
+        guint16 m[2][3] = { { 0 } };
+
+        assert_true(qidl_visit_start_list(v, "m", QIDL_LIST_FIXED, &n,
+                                          sizeof(m[0]), &error));
+        for (guint32 i = 0; i < n; i++) {
+            assert_true(qidl_visit_next_list(v, &error));
+            assert_true(qidl_visit_scalar_array(v, NULL, QIDL_KIND_UINT16,
+                                                QIDL_LIST_FIXED, 3, m[i],
+                                                &error));
+        }
+        assert_string_equal(b->path, "t.m[1]");
+        assert_true(qidl_visit_end_list(v, &error));
+    }
+    assert_true(qidl_visit_end_struct(v, &error));
+    assert_null(error);
+}
+
+/* qidl_visitor__element_error() names the element. */
+static void test_visitor__scalar_array_element_error_fail(void **state)
+{
+    g_autoptr(QidlVisitor) v = bulk_probe_new(7);
+    g_autoptr(GError) error = NULL;
+    guint32 regs[8] = { 0 };
+
+    assert_true(qidl_visit_start_struct(v, "dev", &error));
+    assert_false(qidl_visit_scalar_array(v, "regs", QIDL_KIND_UINT32,
+                                         QIDL_LIST_FIXED, 8, regs, &error));
+    assert_true(g_error_matches(error, QIDL_ERROR, QIDL_ERROR_INVALID));
+    assert_string_equal(error->message, "dev.regs[7]: bulk 42");
+}
+
+static void test_visitor__scalar_array_element_path(void **state)
+{
+    g_autoptr(QidlVisitor) v = bulk_probe_new(-1);
+    g_autofree char *path = NULL;
+
+    assert_true(qidl_visit_start_struct(v, "dev", NULL));
+    path = qidl_visitor__element_path(v, 3);
+    assert_string_equal(path, "dev[3]");
+}
+
+/* The list limit, N and N + 1, with and without the callback. */
+static void test_visitor__scalar_array_limit_fail(void **state)
+{
+    for (int with_callback = 0; with_callback < 2; with_callback++) {
+        g_autoptr(QidlVisitor) v = with_callback ? bulk_probe_new(-1) :
+                                   probe_new(QIDL_VISITOR_OUTPUT, -1);
+        g_autoptr(GError) error = NULL;
+        guint8 *big = g_malloc0(QIDL_LIMIT_LIST_LEN + 1);
+
+        assert_true(qidl_visit_start_struct(v, "s", &error));
+        assert_true(qidl_visit_scalar_array(v, "ok", QIDL_KIND_UINT8,
+                                            QIDL_LIST_FIXED,
+                                            QIDL_LIMIT_LIST_LEN, big,
+                                            &error));
+        assert_false(qidl_visit_scalar_array(v, "big", QIDL_KIND_UINT8,
+                                             QIDL_LIST_FIXED,
+                                             QIDL_LIMIT_LIST_LEN + 1, big,
+                                             &error));
+        assert_true(g_error_matches(error, QIDL_ERROR, QIDL_ERROR_LIMIT));
+        assert_string_equal(error->message,
+                            "s.big: 16777217 elements exceed the limit of "
+                            "16777216");
+        if (with_callback) {
+            assert_int_equal(((BulkProbe *)v)->calls, 1);
+        }
+        g_free(big);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +610,12 @@ int main(void)
         cmocka_unit_test(test_visitor__optional_error_names_field_fail),
         cmocka_unit_test(test_visitor__kind_names),
         cmocka_unit_test(test_visitor__error_code_names),
+        cmocka_unit_test(test_visitor__scalar_array_fallback),
+        cmocka_unit_test(test_visitor__scalar_array_fallback_path_fail),
+        cmocka_unit_test(test_visitor__scalar_array_callback),
+        cmocka_unit_test(test_visitor__scalar_array_element_error_fail),
+        cmocka_unit_test(test_visitor__scalar_array_element_path),
+        cmocka_unit_test(test_visitor__scalar_array_limit_fail),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,7 +28,9 @@
  * - enforced QIDL_LIMIT_DEPTH for start_struct and start_list,
  * - checked next_list against the list's count, and end_list for elements
  *   missing from it (counts the caller passed or the input callback set),
- * - for string_buf without a callback: mapped it onto the string callback.
+ * - for string_buf without a callback: mapped it onto the string callback,
+ * - for scalar_array without a callback: turned it into start_list, then
+ *   next_list and scalar per element, then end_list.
  *
  * Callbacks therefore deal only with their format.  Each returns TRUE on
  * success or FALSE with @error set (use qidl_visitor__error() so the message
@@ -78,6 +80,21 @@ struct QidlVisitor {
     /* Must be set.  @obj points to a C object of @kind (a scalar kind). */
     gboolean (*scalar)(QidlVisitor *v, const char *name, QidlKind kind,
                        void *obj, GError **error);
+    /*
+     * Optional; if NULL, the core turns qidl_visit_scalar_array() into
+     * start_list(), then next_list() and scalar() per element, then
+     * end_list(), and the implementation never sees the difference.  Set
+     * it when the format can move a whole array faster; it must then
+     * behave exactly like those calls (visitor.h).  The core has pushed
+     * the list's segment, checked @count against QIDL_LIMIT_LIST_LEN and
+     * pops the segment on success; @list_kind is FIXED or SIZED, @array
+     * holds @count objects of @kind.  Errors about the list itself use
+     * qidl_visitor__error() (`pic.regs`), errors about element i
+     * qidl_visitor__element_error() (`pic.regs[7]`).
+     */
+    gboolean (*scalar_array)(QidlVisitor *v, const char *name, QidlKind kind,
+                             QidlListKind list_kind, guint32 count,
+                             void *array, GError **error);
     /*
      * Must be set.  Output: *obj is the string (never NULL: the core maps
      * NULL to "").  Input: store a new g_malloc'd string in *obj only on
@@ -147,6 +164,37 @@ void qidl_visitor__init(QidlVisitor *v, QidlVisitorType type);
  */
 gboolean qidl_visitor__error(const QidlVisitor *v, GError **error, int code,
                              const char *format, ...) G_GNUC_PRINTF(4, 5);
+
+/**
+ * qidl_visitor__element_error:
+ * @v: the visitor, inside its scalar_array callback
+ * @index: the element the error is about
+ * @error: return location for a GError
+ * @code: a #QidlErrorCode
+ * @format: printf-style message without the path
+ *
+ * Like qidl_visitor__error(), for element @index of the array being
+ * visited: "<path>[<index>]: <message>", the message the element-by-element
+ * visit would have given.
+ *
+ * Returns: FALSE.
+ */
+gboolean qidl_visitor__element_error(const QidlVisitor *v, guint32 index,
+                                     GError **error, int code,
+                                     const char *format, ...)
+    G_GNUC_PRINTF(5, 6);
+
+/**
+ * qidl_visitor__element_path:
+ * @v: the visitor, inside its scalar_array callback
+ * @index: an element of the array being visited
+ *
+ * For implementations that format their own errors (the native stream's
+ * "device P (T): " prefix): the path qidl_visitor__element_error() uses.
+ *
+ * Returns: (transfer full): "<path>[<index>]".
+ */
+char *qidl_visitor__element_path(const QidlVisitor *v, guint32 index);
 
 /**
  * qidl_visitor__segment:

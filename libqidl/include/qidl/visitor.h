@@ -339,6 +339,44 @@ gboolean qidl_visit_next_list(QidlVisitor *v, GError **error);
 gboolean qidl_visit_end_list(QidlVisitor *v, GError **error);
 
 /**
+ * qidl_visit_scalar_array:
+ * @v: a visitor
+ * @name: the field name, or NULL for a list element (the last dimension
+ *   of a multi-dimensional array)
+ * @kind: the elements' scalar kind (qidl_kind_is_scalar())
+ * @list_kind: QIDL_LIST_FIXED or QIDL_LIST_SIZED: the caller knows the
+ *   count
+ * @count: the element count.  Input visitors fail with
+ *   QIDL_ERROR_LENGTH_MISMATCH if the source holds another count.
+ * @array: (inout): @count C objects of @kind back to back (bool[], gint8[],
+ *   ..., double[]); may be NULL when @count is 0
+ * @error: return location for a GError
+ *
+ * Visits a one-dimensional array of scalars at once: the same as
+ *
+ *     qidl_visit_start_list(v, name, list_kind, &count, size, error);
+ *     for each element i:
+ *         qidl_visit_next_list(v, error);
+ *         qidl_visit_scalar(v, NULL, kind, &array[i], error);
+ *     qidl_visit_end_list(v, error);
+ *
+ * in every respect a caller can see: the same output in every format, the
+ * same checks and limits (QIDL_ERROR_LIMIT above QIDL_LIMIT_LIST_LEN), the
+ * same errors with the same paths (an element's error names it:
+ * `pic.regs[7]`), and on failure at element N of an input, elements
+ * before N are written and the others untouched.  Visitors whose format
+ * has a compact form for such arrays (the native stream's packed lists,
+ * the legacy format's bare values) move the whole array in one call
+ * instead of three calls per element; the others see the calls above.
+ * Counted lists (a GArray, a GSList) are visited element by element.
+ *
+ * Returns: TRUE on success.
+ */
+gboolean qidl_visit_scalar_array(QidlVisitor *v, const char *name,
+                                 QidlKind kind, QidlListKind list_kind,
+                                 guint32 count, void *array, GError **error);
+
+/**
  * qidl_visit_scalar:
  * @v: a visitor
  * @name: the field name, or NULL for a list element

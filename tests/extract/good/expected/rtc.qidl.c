@@ -32,24 +32,10 @@ gboolean qidl_visit_RTCState(QidlVisitor *v, const char *name, RTCState *obj,
     }
 
     /* rtc.h:21 uint8_t cmos_data[16] */
-    {
-        guint32 n0 = G_N_ELEMENTS(obj->cmos_data);
-
-        if (!qidl_visit_start_list(v, "cmos_data", QIDL_LIST_FIXED, &n0,
-                                   sizeof(obj->cmos_data[0]), error)) {
-            return FALSE;
-        }
-        for (guint32 i0 = 0; i0 < n0; i0++) {
-            if (!qidl_visit_next_list(v, error)) {
-                return FALSE;
-            }
-            if (!qidl_visit_uint8(v, NULL, &obj->cmos_data[i0], error)) {
-                return FALSE;
-            }
-        }
-        if (!qidl_visit_end_list(v, error)) {
-            return FALSE;
-        }
+    if (!qidl_visit_scalar_array(v, "cmos_data", QIDL_KIND_UINT8,
+                                 QIDL_LIST_FIXED, G_N_ELEMENTS(obj->cmos_data),
+                                 obj->cmos_data, error)) {
+        return FALSE;
     }
 
     /* rtc.h:22 uint8_t cmos_index QIDL(index_of, cmos_data) */

@@ -330,24 +330,10 @@ static gboolean qidl_visit_Shapes__anon(QidlVisitor *v, const char *name, __type
     }
 
     /* shapes.h:40 int16_t b[2] */
-    {
-        guint32 n0 = G_N_ELEMENTS(obj->b);
-
-        if (!qidl_visit_start_list(v, "b", QIDL_LIST_FIXED, &n0,
-                                   sizeof(obj->b[0]), error)) {
-            return FALSE;
-        }
-        for (guint32 i0 = 0; i0 < n0; i0++) {
-            if (!qidl_visit_next_list(v, error)) {
-                return FALSE;
-            }
-            if (!qidl_visit_int16(v, NULL, &obj->b[i0], error)) {
-                return FALSE;
-            }
-        }
-        if (!qidl_visit_end_list(v, error)) {
-            return FALSE;
-        }
+    if (!qidl_visit_scalar_array(v, "b", QIDL_KIND_INT16,
+                                 QIDL_LIST_FIXED, G_N_ELEMENTS(obj->b),
+                                 obj->b, error)) {
+        return FALSE;
     }
     return qidl_visit_end_struct(v, error);
 }
@@ -457,24 +443,11 @@ gboolean qidl_visit_Shapes(QidlVisitor *v, const char *name, Shapes *obj,
             if (!qidl_visit_next_list(v, error)) {
                 return FALSE;
             }
-            {
-                guint32 n1 = G_N_ELEMENTS(obj->matrix[i0]);
-
-                if (!qidl_visit_start_list(v, NULL, QIDL_LIST_FIXED, &n1,
-                                           sizeof(obj->matrix[i0][0]), error)) {
-                    return FALSE;
-                }
-                for (guint32 i1 = 0; i1 < n1; i1++) {
-                    if (!qidl_visit_next_list(v, error)) {
-                        return FALSE;
-                    }
-                    if (!qidl_visit_uint16(v, NULL, &obj->matrix[i0][i1], error)) {
-                        return FALSE;
-                    }
-                }
-                if (!qidl_visit_end_list(v, error)) {
-                    return FALSE;
-                }
+            if (!qidl_visit_scalar_array(v, NULL, QIDL_KIND_UINT16,
+                                         QIDL_LIST_FIXED,
+                                         G_N_ELEMENTS(obj->matrix[i0]),
+                                         obj->matrix[i0], error)) {
+                return FALSE;
             }
         }
         if (!qidl_visit_end_list(v, error)) {
@@ -499,45 +472,17 @@ gboolean qidl_visit_Shapes(QidlVisitor *v, const char *name, Shapes *obj,
                           (guint64)obj->fifo_len, G_N_ELEMENTS(obj->fifo));
         return FALSE;
     }
-    {
-        guint32 n0 = obj->fifo_len;
-
-        if (!qidl_visit_start_list(v, "fifo", QIDL_LIST_SIZED, &n0,
-                                   sizeof(obj->fifo[0]), error)) {
-            return FALSE;
-        }
-        for (guint32 i0 = 0; i0 < n0; i0++) {
-            if (!qidl_visit_next_list(v, error)) {
-                return FALSE;
-            }
-            if (!qidl_visit_uint8(v, NULL, &obj->fifo[i0], error)) {
-                return FALSE;
-            }
-        }
-        if (!qidl_visit_end_list(v, error)) {
-            return FALSE;
-        }
+    if (!qidl_visit_scalar_array(v, "fifo", QIDL_KIND_UINT8,
+                                 QIDL_LIST_SIZED, obj->fifo_len,
+                                 obj->fifo, error)) {
+        return FALSE;
     }
 
     /* shapes.h:44 uint32_t first[8] QIDL(size_is, 4) */
-    {
-        guint32 n0 = 4;
-
-        if (!qidl_visit_start_list(v, "first", QIDL_LIST_SIZED, &n0,
-                                   sizeof(obj->first[0]), error)) {
-            return FALSE;
-        }
-        for (guint32 i0 = 0; i0 < n0; i0++) {
-            if (!qidl_visit_next_list(v, error)) {
-                return FALSE;
-            }
-            if (!qidl_visit_uint32(v, NULL, &obj->first[i0], error)) {
-                return FALSE;
-            }
-        }
-        if (!qidl_visit_end_list(v, error)) {
-            return FALSE;
-        }
+    if (!qidl_visit_scalar_array(v, "first", QIDL_KIND_UINT32,
+                                 QIDL_LIST_SIZED, 4,
+                                 obj->first, error)) {
+        return FALSE;
     }
 
     /* shapes.h:45 uint32_t nwords */

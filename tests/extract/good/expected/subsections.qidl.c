@@ -90,24 +90,10 @@ gboolean qidl_visit_Sub(QidlVisitor *v, const char *name, Sub *obj,
                               (guint64)obj->fifo_len, G_N_ELEMENTS(obj->fifo));
             return FALSE;
         }
-        {
-            guint32 n0 = obj->fifo_len;
-
-            if (!qidl_visit_start_list(v, "fifo", QIDL_LIST_SIZED, &n0,
-                                       sizeof(obj->fifo[0]), error)) {
-                return FALSE;
-            }
-            for (guint32 i0 = 0; i0 < n0; i0++) {
-                if (!qidl_visit_next_list(v, error)) {
-                    return FALSE;
-                }
-                if (!qidl_visit_uint8(v, NULL, &obj->fifo[i0], error)) {
-                    return FALSE;
-                }
-            }
-            if (!qidl_visit_end_list(v, error)) {
-                return FALSE;
-            }
+        if (!qidl_visit_scalar_array(v, "fifo", QIDL_KIND_UINT8,
+                                     QIDL_LIST_SIZED, obj->fifo_len,
+                                     obj->fifo, error)) {
+            return FALSE;
         }
 
         if (!qidl_visit_end_subsection(v, error)) {

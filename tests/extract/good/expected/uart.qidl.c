@@ -134,24 +134,10 @@ gboolean qidl_visit_UARTState(QidlVisitor *v, const char *name, UARTState *obj,
                           (guint64)obj->recv_count, G_N_ELEMENTS(obj->recv_fifo));
         return FALSE;
     }
-    {
-        guint32 n0 = obj->recv_count;
-
-        if (!qidl_visit_start_list(v, "recv_fifo", QIDL_LIST_SIZED, &n0,
-                                   sizeof(obj->recv_fifo[0]), error)) {
-            return FALSE;
-        }
-        for (guint32 i0 = 0; i0 < n0; i0++) {
-            if (!qidl_visit_next_list(v, error)) {
-                return FALSE;
-            }
-            if (!qidl_visit_uint8(v, NULL, &obj->recv_fifo[i0], error)) {
-                return FALSE;
-            }
-        }
-        if (!qidl_visit_end_list(v, error)) {
-            return FALSE;
-        }
+    if (!qidl_visit_scalar_array(v, "recv_fifo", QIDL_KIND_UINT8,
+                                 QIDL_LIST_SIZED, obj->recv_count,
+                                 obj->recv_fifo, error)) {
+        return FALSE;
     }
 
     /* uart.h:31 uint8_t recv_head QIDL(index_of, recv_fifo) */
@@ -184,24 +170,10 @@ gboolean qidl_visit_UARTState(QidlVisitor *v, const char *name, UARTState *obj,
                           (guint64)obj->xmit_count, G_N_ELEMENTS(obj->xmit_fifo));
         return FALSE;
     }
-    {
-        guint32 n0 = obj->xmit_count;
-
-        if (!qidl_visit_start_list(v, "xmit_fifo", QIDL_LIST_SIZED, &n0,
-                                   sizeof(obj->xmit_fifo[0]), error)) {
-            return FALSE;
-        }
-        for (guint32 i0 = 0; i0 < n0; i0++) {
-            if (!qidl_visit_next_list(v, error)) {
-                return FALSE;
-            }
-            if (!qidl_visit_uint8(v, NULL, &obj->xmit_fifo[i0], error)) {
-                return FALSE;
-            }
-        }
-        if (!qidl_visit_end_list(v, error)) {
-            return FALSE;
-        }
+    if (!qidl_visit_scalar_array(v, "xmit_fifo", QIDL_KIND_UINT8,
+                                 QIDL_LIST_SIZED, obj->xmit_count,
+                                 obj->xmit_fifo, error)) {
+        return FALSE;
     }
 
     /* uart.h:34 uint8_t thr_ipending QIDL(check, thr_ipending <= 1) */

@@ -189,24 +189,10 @@ gboolean qidl_visit_Versioned(QidlVisitor *v, const char *name, Versioned *obj,
                               (guint64)obj->n, G_N_ELEMENTS(obj->buf));
             return FALSE;
         }
-        {
-            guint32 n0 = obj->n;
-
-            if (!qidl_visit_start_list(v, "buf", QIDL_LIST_SIZED, &n0,
-                                       sizeof(obj->buf[0]), error)) {
-                return FALSE;
-            }
-            for (guint32 i0 = 0; i0 < n0; i0++) {
-                if (!qidl_visit_next_list(v, error)) {
-                    return FALSE;
-                }
-                if (!qidl_visit_uint8(v, NULL, &obj->buf[i0], error)) {
-                    return FALSE;
-                }
-            }
-            if (!qidl_visit_end_list(v, error)) {
-                return FALSE;
-            }
+        if (!qidl_visit_scalar_array(v, "buf", QIDL_KIND_UINT8,
+                                     QIDL_LIST_SIZED, obj->n,
+                                     obj->buf, error)) {
+            return FALSE;
         }
     }
     return qidl_visit_end_struct(v, error);
