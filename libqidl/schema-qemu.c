@@ -280,6 +280,10 @@ static gboolean read_description(const QemuReader *r, QidlSchema *s,
                         &t->desc_min_version, error)) {
         return FALSE;
     }
+    if (t->desc_min_version > t->desc_version) {
+        return bad(r, error, p->where, "minimum_version_id %u is above "
+                   "version_id %u", t->desc_min_version, t->desc_version);
+    }
     if (!t->name) {
         /* A nested or subsection description: its own versions. */
         t->name = t->desc_name;
@@ -296,9 +300,21 @@ static gboolean read_description(const QemuReader *r, QidlSchema *s,
         t->has_fields = TRUE;
         a = json_node_get_array(fields);
         for (guint i = 0; i < json_array_get_length(a); i++) {
+            guint before = t->fields->len;
+
             if (!read_qemu_field(r, s, stack, p, json_array_get_element(a, i),
                                  i, error)) {
                 return FALSE;
+            }
+            /* QEMU never loads a field newer than its description. */
+            for (guint j = before; j < t->fields->len; j++) {
+                const SchemaField *f = g_ptr_array_index(t->fields, j);
+
+                if (f->version > t->desc_version) {
+                    return bad(r, error, p->where, "Fields[%u]: version_id "
+                               "%u is above the description's %u", i,
+                               f->version, t->desc_version);
+                }
             }
         }
     }
@@ -365,6 +381,11 @@ static gboolean read_section(const QemuReader *r, QidlSchema *s,
     if (strlen(key) == 0 || strlen(key) > QIDL_LIMIT_NAME_LEN) {
         return bad(r, error, "(root)", "section name of %zu bytes",
                    strlen(key));
+    }
+    if (t->min_version > t->version) {
+        /* Such a section refuses every stream, its own included. */
+        return bad(r, error, key, "minimum_version_id %u is above "
+                   "version_id %u", t->min_version, t->version);
     }
     t->name = schema__str(s, key);
     t->source = r->source;

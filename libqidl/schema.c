@@ -765,10 +765,19 @@ static gboolean read_struct(Reader *r, QidlSchema *s, JsonNode *node,
     }
     for (guint i = 0; i < json_array_get_length(fields); i++) {
         gsize mark = push(r, "fields", i);
+        const SchemaField *f;
 
         if (!read_field(r, s, t, names, json_array_get_element(fields, i),
                         error)) {
             return FALSE;
+        }
+        /* A field cannot be newer than its struct: such a schema would be
+         * incompatible with itself. */
+        f = g_ptr_array_index(t->fields, t->fields->len - 1);
+        if (f->version > t->version) {
+            return fail_at(r, error, "version", "field version %u is above "
+                           "the struct's version %u", f->version,
+                           t->version);
         }
         pop(r, mark);
     }

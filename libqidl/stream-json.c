@@ -262,6 +262,44 @@ static gboolean read_preserved(JsonObject *rec, const char *where,
     return TRUE;
 }
 
+/*
+ * A device record's state as the writer requires it: a non-empty type
+ * name and instance path, and no device information below the top.
+ */
+static gboolean check_device(const QidlNode *dev, const char *where,
+                             GError **error)
+{
+    const QidlNode *node = qidl_node_get_first_child(dev);
+
+    if (!*qidl_node_get_type_name(dev) ||
+        !*qidl_node_get_instance_path(dev)) {
+        return json_fail(error, where, "the $device type and path must be "
+                         "non-empty");
+    }
+    /* Depth-first over the descendants, by parent and sibling links. */
+    while (node && node != dev) {
+        const QidlNode *child = qidl_node_get_first_child(node);
+
+        if (qidl_node_is_device(node)) {
+            g_autofree char *path = qidl_node_get_path(node);
+
+            return json_fail(error, where, "%s: $device is allowed only at "
+                             "the top of a record's state", path);
+        }
+        if (child) {
+            node = child;
+            continue;
+        }
+        while (node != dev && !qidl_node_get_next(node)) {
+            node = qidl_node_get_parent(node);
+        }
+        if (node != dev) {
+            node = qidl_node_get_next(node);
+        }
+    }
+    return TRUE;
+}
+
 QidlTree *qidl_stream_json_to_tree(JsonNode *json, QidlStreamInfo **info,
                                    GError **error)
 {
@@ -296,6 +334,20 @@ QidlTree *qidl_stream_json_to_tree(JsonNode *json, QidlStreamInfo **info,
     }
     if (!parse_format(format, &major, &minor)) {
         json_fail(error, "format", "\"%s\" is not MAJOR.MINOR", format);
+        return NULL;
+    }
+    /* What the stream reader would refuse, refused here too: the JSON
+     * form describes streams this library reads. */
+    if (major != QIDL_STREAM_FORMAT_MAJOR) {
+        g_set_error(error, QIDL_ERROR, QIDL_ERROR_VERSION,
+                    "format: %s is not format %u.x", format,
+                    QIDL_STREAM_FORMAT_MAJOR);
+        return NULL;
+    }
+    if (flags & 0xffff) {
+        g_set_error(error, QIDL_ERROR, QIDL_ERROR_VERSION,
+                    "flags: unknown mandatory flags 0x%04x",
+                    (guint)(flags & 0xffff));
         return NULL;
     }
     if (strcmp(compression, "none") != 0 && strcmp(compression, "zstd")) {
@@ -362,6 +414,9 @@ QidlTree *qidl_stream_json_to_tree(JsonNode *json, QidlStreamInfo **info,
             }
             if (!qidl_node_is_device(node)) {
                 json_fail(error, where, "state has no $device member");
+                return NULL;
+            }
+            if (!check_device(node, where, error)) {
                 return NULL;
             }
             if (!qidl_node_append(qidl_tree_get_root(tree), node, error)) {

@@ -687,6 +687,15 @@ static gboolean read_device_head(QidlStreamReader *r, gsize at, Cursor *c,
                              G_GSIZE_FORMAT " is not 1 to %u bytes of UTF-8",
                              path, type, name_at, QIDL_LIMIT_NAME_LEN);
         }
+        if (np[0] == '$') {
+            /* Reserved: the typed JSON form's own members start with '$',
+             * so such a stream would have no JSON form. */
+            return rec_error(r, error, QIDL_ERROR_INVALID, at,
+                             "device %s (%s): name %.*s at byte offset %"
+                             G_GSIZE_FORMAT " starts with the reserved '$'",
+                             path, type, (int)len, (const char *)np,
+                             name_at);
+        }
         if (strset_find(&r->names, 0, np, len, hash) >= 0) {
             return rec_error(r, error, QIDL_ERROR_INVALID, at,
                              "device %s (%s): name %.*s at byte offset %"

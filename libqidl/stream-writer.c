@@ -920,6 +920,11 @@ static gboolean name_ref(QidlVisitor *v, const char *name, guint16 *out,
     if (len == 0 || len > QIDL_LIMIT_NAME_LEN) {
         goto invalid;
     }
+    if (name[0] == '$') {
+        /* Reserved for the typed JSON form's own members. */
+        return vfail(v, error, QIDL_ERROR_INVALID,
+                     "a field name must not start with '$'");
+    }
     /* The length byte, then the name. */
     dst = buf_room(&t->bytes, len + 1);
     off = t->bytes.len + 1;
