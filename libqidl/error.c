@@ -1,7 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <qidl/error.h>
 
-G_DEFINE_QUARK(qidl-error-quark, qidl_error)
+/*
+ * Not G_DEFINE_QUARK: its lazily set static is written without
+ * synchronisation, a data race when two threads fail for the first time at
+ * once (ThreadSanitizer reports it).
+ */
+GQuark qidl_error_quark(void)
+{
+    static gsize quark;
+
+    if (g_once_init_enter(&quark)) {
+        g_once_init_leave(&quark,
+                          (gsize)g_quark_from_static_string("qidl-error-quark"));
+    }
+    return (GQuark)quark;
+}
 
 const char *qidl_error_code_name(int code)
 {
