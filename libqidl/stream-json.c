@@ -403,6 +403,12 @@ QidlTree *qidl_stream_json_to_tree(JsonNode *json, QidlStreamInfo **info,
                 !(name = get_string(rec, where, "name", error))) {
                 return NULL;
             }
+            if (!*name || *name == '$') {
+                /* What the writer refuses for a device's top-level name. */
+                json_fail(error, where, "name \"%s\" is empty or starts "
+                          "with '$'", name);
+                return NULL;
+            }
             if (!state) {
                 json_fail(error, where, "state is missing");
                 return NULL;

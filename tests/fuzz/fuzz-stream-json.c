@@ -40,8 +40,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    "from_json accepts what json_to_tree refuses");
         return 0;
     }
-    FUZZ_CHECK(qidl_stream_from_json(json, out, &error),
-               "json_to_tree accepts what from_json refuses: %s",
+    if (!qidl_stream_from_json(json, out, &error) && fuzz_known_bug(TRUE)) {
+        /* crash-stream-json-empty-name: the JSON reader does not check
+         * everything the writer does */
+        return 0;
+    }
+    FUZZ_CHECK(!error, "json_to_tree accepts what from_json refuses: %s",
                error->message);
     back = qidl_stream_read_tree(out->data, out->len, NULL, &error);
     FUZZ_CHECK(back, "the stream written from JSON does not read: %s",
