@@ -1195,7 +1195,8 @@ gboolean machine_save_stream(Machine *m, GByteArray *out, gboolean zstd,
 {
     g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(
         out, "qidl-machine", "0.1.0",
-        zstd ? QIDL_STREAM_WRITE_ZSTD : QIDL_STREAM_WRITE_NONE);
+        QIDL_STREAM_WRITE_BORROW |
+            (zstd ? QIDL_STREAM_WRITE_ZSTD : QIDL_STREAM_WRITE_NONE));
 
     return qidl_device_set_save_stream(m->set, w, error) &&
            qidl_stream_writer_finish(w, error);

@@ -349,7 +349,7 @@ enum {
  * Values at least this long are copied into @big rather than into @buf
  * (see Span): growing @buf by doubling would copy them again and again.
  */
-#define BIG_VALUE 4096
+#define BIG_VALUE QIDL_STREAM_BORROW_MIN
 
 /*
  * Where big values go: chunks that never move, each at least twice the
@@ -419,7 +419,9 @@ typedef enum {
     SPAN_BUF = 1,         /* in @buf, at @off */
     SPAN_NAMES,           /* in the name table's bytes, at @off */
     SPAN_BIG,             /* at @ext, in @big: a big value */
-    SPAN_EXTERNAL,        /* at @ext: a preserved record's body */
+    SPAN_EXTERNAL,        /* at @ext: a preserved record's body, or a
+                             big value borrowed from the visited object
+                             (QIDL_STREAM_WRITE_BORROW) */
 } SpanSource;
 
 /*
@@ -1261,6 +1263,26 @@ static guint8 *value_room(QidlStreamWriter *w, gsize n)
 }
 
 /*
+ * The @n-byte body of the value being written, exactly the bytes at
+ * @src: borrowed if the writer may (QIDL_STREAM_WRITE_BORROW) and the
+ * value is big, copied otherwise.
+ */
+static void value_put(QidlStreamWriter *w, const void *src, gsize n)
+{
+    if (n >= BIG_VALUE && (w->flags & QIDL_STREAM_WRITE_BORROW)) {
+        if (w->buf.len > w->run_start) {
+            add_span(w, (Span) { SPAN_BUF, w->run_start, NULL,
+                                 w->buf.len - w->run_start, FALSE, FALSE });
+        }
+        add_span(w, (Span) { SPAN_EXTERNAL, 0, (guint8 *)src, n, FALSE,
+                             FALSE });
+        w->run_start = w->buf.len;
+    } else if (n > 0) {
+        memcpy(value_room(w, n), src, n);
+    }
+}
+
+/*
  * A whole array at once, in the form end_list would have packed it into:
  * the element kind, the count and the values back to back (an empty list
  * is tagged, as the format's canonical form wants).
@@ -1283,6 +1305,11 @@ static gboolean writer_scalar_array(QidlVisitor *v, const char *name,
     }
     buf_u8(p, count > 0 ? (guint8)kind : STREAM_LIST_TAGGED);
     buf_u32(p, count);
+    if (G_BYTE_ORDER == G_LITTLE_ENDIAN && kind != QIDL_KIND_BOOL) {
+        /* The C objects are the format's values. */
+        value_put(w, array, (gsize)count * size);
+        return TRUE;
+    }
     dst = value_room(w, (gsize)count * size);
     if (kind == QIDL_KIND_BOOL) {
         const bool *src = array;
@@ -1319,9 +1346,7 @@ static gboolean writer_string(QidlVisitor *v, const char *name, char **obj,
         return FALSE;
     }
     buf_u32(&w->buf, (guint32)len);
-    if (len > 0) {
-        memcpy(value_room(w, len), *obj, len);
-    }
+    value_put(w, *obj, len);
     return TRUE;
 }
 
@@ -1342,9 +1367,7 @@ static gboolean writer_bytes(QidlVisitor *v, const char *name, guint8 *buf,
         return FALSE;
     }
     buf_u32(&w->buf, (guint32)len);
-    if (len > 0) {
-        memcpy(value_room(w, len), buf, len);
-    }
+    value_put(w, buf, len);
     return TRUE;
 }
 

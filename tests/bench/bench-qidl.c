@@ -133,7 +133,8 @@ static gboolean native_encode(BenchWorkload *w, GByteArray *out,
                               GError **error)
 {
     g_autoptr(QidlStreamWriter) sw =
-        qidl_stream_writer_new(out, "qidl-bench", "1", 0);
+        qidl_stream_writer_new(out, "qidl-bench", "1",
+                               QIDL_STREAM_WRITE_BORROW);
 
     return qidl_device_set_save_stream(w->src_set, sw, error) &&
            qidl_stream_writer_finish(sw, error);

@@ -1684,11 +1684,191 @@ static void test_stream__scalar_array_bad_bool_fail(void **state)
                         "byte offset 69");
 }
 
+/* ---- QIDL_STREAM_WRITE_BORROW ---- */
+
+/* Big values of every kind the writer may borrow, and small ones. */
+typedef struct {
+    guint8 ram[8192];
+    guint32 words[2048];
+    bool flags[5000];
+    char *text;
+    guint8 small[QIDL_STREAM_BORROW_MIN - 1];
+    guint8 last;
+} Big;
+
+static gboolean visit_big(QidlVisitor *v, const char *name, Big *obj,
+                          GError **error)
+{
+    return qidl_visit_start_struct(v, name, error) &&
+           qidl_visit_bytes(v, "ram", obj->ram, sizeof(obj->ram), error) &&
+           qidl_visit_scalar_array(v, "words", QIDL_KIND_UINT32,
+                                   QIDL_LIST_FIXED, G_N_ELEMENTS(obj->words),
+                                   obj->words, error) &&
+           qidl_visit_scalar_array(v, "flags", QIDL_KIND_BOOL,
+                                   QIDL_LIST_FIXED, G_N_ELEMENTS(obj->flags),
+                                   obj->flags, error) &&
+           qidl_visit_string(v, "text", &obj->text, error) &&
+           qidl_visit_bytes(v, "small", obj->small, sizeof(obj->small),
+                            error) &&
+           qidl_visit_uint8(v, "last", &obj->last, error) &&
+           qidl_visit_end_struct(v, error);
+}
+
+static void big_init(Big *big)
+{
+    for (gsize i = 0; i < sizeof(big->ram); i++) {
+        big->ram[i] = (guint8)(i * 7);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(big->words); i++) {
+        big->words[i] = 0x01020304u * (guint32)i;
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(big->flags); i++) {
+        big->flags[i] = i % 3 == 0;
+    }
+    big->text = g_strnfill(5000, 'q');
+    memset(big->small, 0x5a, sizeof(big->small));
+    big->last = 9;
+}
+
+/*
+ * Writes two devices holding @big; between the visits and finish(), the
+ * first bytes of each big value are changed to 0xee (which a borrowing
+ * writer then reads).
+ */
+static GByteArray *write_big(Big *big, QidlStreamWriteFlags flags)
+{
+    GByteArray *out = g_byte_array_new();
+    g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(out, "t", "1",
+                                                           flags);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *saved_text = g_strdup(big->text);
+    Big saved = *big;
+
+    assert_true(visit_big(qidl_stream_writer_begin_device(w, "big", "/a", 1),
+                          "a", big, &error));
+    assert_true(qidl_stream_writer_end_device(w, &error));
+    assert_true(visit_big(qidl_stream_writer_begin_device(w, "big", "/b", 1),
+                          "b", big, &error));
+    assert_true(qidl_stream_writer_end_device(w, &error));
+    big->ram[0] = 0xee;
+    big->words[0] = 0xeeeeeeee;
+    big->flags[1] = true;
+    big->text[0] = 'e';
+    big->small[0] = 0xee;
+    assert_true(qidl_stream_writer_finish(w, &error));
+    assert_null(error);
+    memcpy(big->ram, saved.ram, sizeof(big->ram));
+    memcpy(big->words, saved.words, sizeof(big->words));
+    memcpy(big->flags, saved.flags, sizeof(big->flags));
+    memcpy(big->small, saved.small, sizeof(big->small));
+    strcpy(big->text, saved_text);
+    return out;
+}
+
+/* Reads device @index of @s back into @back. */
+static void read_big(const GByteArray *s, guint index, Big *back)
+{
+    g_autoptr(QidlStreamReader) r = qidl_stream_reader_new(s->data, s->len,
+                                                           NULL);
+    g_autoptr(QidlVisitor) in = NULL;
+    g_autoptr(GError) error = NULL;
+    const QidlStreamDevice *dev = NULL;
+
+    assert_non_null(r);
+    for (guint i = 0; i <= index; i++) {
+        assert_true(qidl_stream_reader_next(r, &dev, &error));
+        assert_non_null(dev);
+    }
+    in = qidl_stream_reader_device_visitor(r, 0);
+    assert_true(visit_big(in, index ? "b" : "a", back, &error));
+    assert_true(qidl_visitor_complete(in, &error));
+    assert_null(error);
+}
+
+static void test_stream__borrow_same_bytes(void **state)
+{
+    static const QidlStreamWriteFlags compress[] = {
+        QIDL_STREAM_WRITE_NONE, QIDL_STREAM_WRITE_ZSTD,
+    };
+    g_autofree Big *big = g_new0(Big, 1);
+    g_autofree Big *back = g_new0(Big, 1);
+
+    big_init(big);
+    for (guint i = 0; i < G_N_ELEMENTS(compress); i++) {
+        g_autoptr(GByteArray) copied = NULL;
+        g_autoptr(GByteArray) borrowed = NULL;
+
+        /* Unchanged objects: the same stream either way. */
+        copied = g_byte_array_new();
+        borrowed = g_byte_array_new();
+        for (guint j = 0; j < 2; j++) {
+            g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(
+                j ? borrowed : copied, "t", "1",
+                compress[i] | (j ? QIDL_STREAM_WRITE_BORROW : 0));
+            g_autoptr(GError) error = NULL;
+
+            assert_true(visit_big(qidl_stream_writer_begin_device(
+                                      w, "big", "/a", 1),
+                                  "a", big, &error));
+            assert_true(qidl_stream_writer_end_device(w, &error));
+            assert_true(qidl_stream_writer_finish(w, &error));
+        }
+        assert_bytes_equal(copied, borrowed);
+        /* The reader decompresses by itself. */
+        read_big(borrowed, 0, back);
+        assert_memory_equal(back->ram, big->ram, sizeof(big->ram));
+        assert_memory_equal(back->words, big->words, sizeof(big->words));
+        assert_memory_equal(back->flags, big->flags, sizeof(big->flags));
+        assert_string_equal(back->text, big->text);
+        assert_memory_equal(back->small, big->small, sizeof(big->small));
+        assert_int_equal(back->last, 9);
+        g_free(back->text);
+        back->text = NULL;
+    }
+    g_free(big->text);
+}
+
+/*
+ * What borrowing means: a big value is read when finish() runs, a small
+ * one (below QIDL_STREAM_BORROW_MIN) and a bool array (whose C bools are
+ * not the format's bytes everywhere) when visited; without the flag,
+ * everything is read when visited.
+ */
+static void test_stream__borrow_reads_at_finish(void **state)
+{
+    g_autofree Big *big = g_new0(Big, 1);
+    g_autofree Big *back = g_new0(Big, 1);
+
+    big_init(big);
+    for (guint copy = 0; copy < 2; copy++) {
+        g_autoptr(GByteArray) s = write_big(
+            big, copy ? QIDL_STREAM_WRITE_NONE : QIDL_STREAM_WRITE_BORROW);
+
+        for (guint dev = 0; dev < 2; dev++) {
+            read_big(s, dev, back);
+            assert_int_equal(back->ram[0], copy ? 0 : 0xee);
+            assert_int_equal(back->ram[1], 7);
+            assert_int_equal(back->words[0], copy ? 0 : 0xeeeeeeee);
+            assert_int_equal(back->words[1], 0x01020304);
+            assert_int_equal(back->text[0], copy ? 'q' : 'e');
+            assert_int_equal(strlen(back->text), 5000);
+            assert_false(back->flags[1]);
+            assert_int_equal(back->small[0], 0x5a);
+            assert_int_equal(back->last, 9);
+            g_free(back->text);
+            back->text = NULL;
+        }
+    }
+    g_free(big->text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stream__crc32c_check_value),
         cmocka_unit_test(test_stream__golden_hex),
+        cmocka_unit_test(test_stream__borrow_same_bytes),
+        cmocka_unit_test(test_stream__borrow_reads_at_finish),
         cmocka_unit_test(test_stream__golden_reads_back),
         cmocka_unit_test(test_stream__every_shape_roundtrip),
         cmocka_unit_test(test_stream__scalars_min_max_direct),

@@ -108,11 +108,24 @@ typedef enum {
  * QidlStreamWriteFlags:
  * @QIDL_STREAM_WRITE_ZSTD: compress the whole stream with zstd (level 3,
  *   with zstd's content checksum), behind the compressed-stream magic
+ * @QIDL_STREAM_WRITE_BORROW: big values (byte buffers, strings and
+ *   arrays of non-bool scalars of at least %QIDL_STREAM_BORROW_MIN bytes,
+ *   such as guest RAM) are not copied when they are visited:
+ *   qidl_stream_writer_finish() copies them straight from the visited
+ *   objects into the output.  The caller promises that those objects
+ *   neither change nor go away until finish() returns (or the writer is
+ *   freed): a save that visits and finishes in one go, with the devices
+ *   stopped, as qidl_device_set_save_stream() followed by finish() is.
+ *   Saves one copy of the bulk of the state.  Same bytes either way.
  */
 typedef enum {
     QIDL_STREAM_WRITE_NONE = 0,
     QIDL_STREAM_WRITE_ZSTD = 1 << 0,
+    QIDL_STREAM_WRITE_BORROW = 1 << 1,
 } QidlStreamWriteFlags;
+
+/* The size from which QIDL_STREAM_WRITE_BORROW borrows a value. */
+#define QIDL_STREAM_BORROW_MIN 4096
 
 /* ------------------------------------------------------------------------
  * QidlStreamInfo: everything in a stream that is not device state
