@@ -274,6 +274,10 @@ struct QidlStreamReader {
     gsize payload_end;
     guint first_new;          /* names the record defines */
     guint n_new;
+
+    /* A freed device visitor kept for the next device (in_free()): one
+     * allocation per stream rather than per device. */
+    struct StreamInput *spare;
 };
 
 /* Name @idx of the name table, NUL-terminated. */
@@ -525,6 +529,7 @@ void qidl_stream_reader_free(QidlStreamReader *r)
     if (!r) {
         return;
     }
+    g_free(r->spare);
     g_free(r->owned);
     qidl_stream_info_free(r->info);
     chunks_free(r->chunks);
@@ -925,7 +930,7 @@ typedef struct {
     QidlKind packed;     /* lists: the element kind if packed, else 0 */
 } InFrame;
 
-typedef struct {
+typedef struct StreamInput {
     QidlVisitor parent;
     QidlStreamReader *r;   /* borrowed */
     const char *type;      /* the reader's, which the visitor must not */
@@ -1627,9 +1632,16 @@ static gboolean in_complete(QidlVisitor *v, GError **error)
     return TRUE;
 }
 
+/* A visitor does not outlive its reader (stream.h), which keeps one. */
 static void in_free(QidlVisitor *v)
 {
-    g_free(to_si(v));
+    StreamInput *si = to_si(v);
+
+    if (!si->r->spare) {
+        si->r->spare = si;
+    } else {
+        g_free(si);
+    }
 }
 
 QidlVisitor *qidl_stream_reader_device_visitor(QidlStreamReader *r,
@@ -1642,7 +1654,8 @@ QidlVisitor *qidl_stream_reader_device_visitor(QidlStreamReader *r,
 
     /* Only what is read before it is written is cleared: not the frames,
      * nor the core's path stack (a few KiB per device). */
-    si = g_malloc(sizeof(*si));
+    si = r->spare ? r->spare : g_malloc(sizeof(*si));
+    r->spare = NULL;
     memset(&si->parent, 0, offsetof(QidlVisitor, segments));
     memset(&si->r, 0, offsetof(StreamInput, frames) -
                       offsetof(StreamInput, r));

@@ -1862,6 +1862,59 @@ static void test_stream__borrow_reads_at_finish(void **state)
     g_free(big->text);
 }
 
+/*
+ * The reader reuses a freed device visitor for the next device: nothing of
+ * a failed visit is left in it, and two visitors alive at once are
+ * independent.
+ */
+static void test_stream__device_visitor_reused(void **state)
+{
+    g_autofree Big *big = g_new0(Big, 1);
+    g_autofree Big *back = g_new0(Big, 1);
+    g_autoptr(GByteArray) s = NULL;
+
+    big_init(big);
+    s = write_big(big, QIDL_STREAM_WRITE_NONE);
+    for (guint keep = 0; keep < 2; keep++) {
+        g_autoptr(QidlStreamReader) r = qidl_stream_reader_new(s->data,
+                                                               s->len, NULL);
+        g_autoptr(QidlVisitor) first = NULL;
+        g_autoptr(QidlVisitor) second = NULL;
+        g_autoptr(GError) error = NULL;
+        const QidlStreamDevice *dev = NULL;
+        guint8 ram[8192];
+        gint64 wrong = 0;
+
+        assert_true(qidl_stream_reader_next(r, &dev, &error));
+        first = qidl_stream_reader_device_visitor(r, 0);
+        /* Fails at the second field: its tag is at 26 (header) + 54
+         * (record head and names) + 7 (the struct) + 8199 (ram) + 2. */
+        assert_true(qidl_visit_start_struct(first, "a", &error));
+        assert_true(qidl_visit_bytes(first, "ram", ram, sizeof(ram), &error));
+        assert_false(qidl_visit_int64(first, "words", &wrong, &error));
+        assert_error(error, QIDL_ERROR_TYPE_MISMATCH);
+        assert_message(error, "device /a (big): a.words: expected int64, "
+                              "found list at byte offset 8288");
+        g_clear_error(&error);
+        if (!keep) {
+            g_clear_pointer(&first, qidl_visitor_free);
+        }
+        assert_true(qidl_stream_reader_next(r, &dev, &error));
+        assert_string_equal(dev->instance_path, "/b");
+        second = qidl_stream_reader_device_visitor(r, 0);
+        assert_true(second != first);
+        assert_true(visit_big(second, "b", back, &error));
+        assert_true(qidl_visitor_complete(second, &error));
+        assert_null(error);
+        assert_memory_equal(back->words, big->words, sizeof(big->words));
+        assert_string_equal(back->text, big->text);
+        g_clear_pointer(&back->text, g_free);
+        assert_true(qidl_stream_reader_next(r, &dev, &error));
+        assert_null(dev);
+    }
+    g_free(big->text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1869,6 +1922,7 @@ int main(void)
         cmocka_unit_test(test_stream__golden_hex),
         cmocka_unit_test(test_stream__borrow_same_bytes),
         cmocka_unit_test(test_stream__borrow_reads_at_finish),
+        cmocka_unit_test(test_stream__device_visitor_reused),
         cmocka_unit_test(test_stream__golden_reads_back),
         cmocka_unit_test(test_stream__every_shape_roundtrip),
         cmocka_unit_test(test_stream__scalars_min_max_direct),
