@@ -190,9 +190,14 @@ static __m512i fold512(__m512i x, __m512i k, __m512i data)
                                      data, 0x96);
 }
 
-/* 512-bit accumulators; @len >= 256.  Returns the register. */
+/*
+ * 512-bit accumulators; @len >= 256.  Returns the register.  If @dst is
+ * not NULL, the bytes are also stored there as they are loaded: a copy
+ * and its CRC in one pass.
+ */
 __attribute__((target("avx512f,vpclmulqdq,sse4.2,pclmul")))
-static guint32 update_vpclmul(guint32 crc, const guint8 *p, gsize len)
+static inline guint32 fold_vpclmul(guint32 crc, const guint8 *p, gsize len,
+                                   guint8 *dst)
 {
     const __m512i k2048 = _mm512_set_epi64(FOLD_2048_L, FOLD_2048_H,
                                            FOLD_2048_L, FOLD_2048_H,
@@ -206,15 +211,37 @@ static guint32 update_vpclmul(guint32 crc, const guint8 *p, gsize len)
     __m512i y;
     __m128i x;
 
+    if (dst) {
+        _mm512_storeu_si512(dst, x0);
+        _mm512_storeu_si512(dst + 64, x1);
+        _mm512_storeu_si512(dst + 128, x2);
+        _mm512_storeu_si512(dst + 192, x3);
+        dst += 256;
+    }
     x0 = _mm512_xor_si512(x0, _mm512_zextsi128_si512(
                                   _mm_cvtsi32_si128((int)crc)));
     p += 256;
     len -= 256;
     for (; len >= 256; p += 256, len -= 256) {
-        x0 = fold512(x0, k2048, _mm512_loadu_si512(p));
-        x1 = fold512(x1, k2048, _mm512_loadu_si512(p + 64));
-        x2 = fold512(x2, k2048, _mm512_loadu_si512(p + 128));
-        x3 = fold512(x3, k2048, _mm512_loadu_si512(p + 192));
+        __m512i d0 = _mm512_loadu_si512(p);
+        __m512i d1 = _mm512_loadu_si512(p + 64);
+        __m512i d2 = _mm512_loadu_si512(p + 128);
+        __m512i d3 = _mm512_loadu_si512(p + 192);
+
+        if (dst) {
+            _mm512_storeu_si512(dst, d0);
+            _mm512_storeu_si512(dst + 64, d1);
+            _mm512_storeu_si512(dst + 128, d2);
+            _mm512_storeu_si512(dst + 192, d3);
+            dst += 256;
+        }
+        x0 = fold512(x0, k2048, d0);
+        x1 = fold512(x1, k2048, d1);
+        x2 = fold512(x2, k2048, d2);
+        x3 = fold512(x3, k2048, d3);
+    }
+    if (dst) {
+        memcpy(dst, p, len);
     }
     y = fold512(x0, _mm512_set_epi64(FOLD_1536_L, FOLD_1536_H, FOLD_1536_L,
                                      FOLD_1536_H, FOLD_1536_L, FOLD_1536_H,
@@ -235,6 +262,19 @@ static guint32 update_vpclmul(guint32 crc, const guint8 *p, gsize len)
                                  FOLD_128_L));
     x = _mm_xor_si128(x, _mm512_extracti32x4_epi32(y, 3));
     return update_crc32(finish128(x), p, len);
+}
+
+__attribute__((target("avx512f,vpclmulqdq,sse4.2,pclmul")))
+static guint32 update_vpclmul(guint32 crc, const guint8 *p, gsize len)
+{
+    return fold_vpclmul(crc, p, len, NULL);
+}
+
+__attribute__((target("avx512f,vpclmulqdq,sse4.2,pclmul")))
+static guint32 copy_vpclmul(guint32 crc, guint8 *dst, const guint8 *p,
+                            gsize len)
+{
+    return fold_vpclmul(crc, p, len, dst);
 }
 
 static gboolean have_vpclmul(void)
@@ -272,6 +312,21 @@ guint32 qidl_crc32c__update(guint32 crc, const void *data, gsize len)
     }
 #endif
     return ~update_table(crc, p, len);
+}
+
+guint32 qidl_crc32c__copy(guint32 crc, void *dst, const void *src, gsize len)
+{
+    g_return_val_if_fail((dst != NULL && src != NULL) || len == 0, crc);
+
+#ifdef CRC_X86
+    if (len >= 256 && have_vpclmul()) {
+        return ~copy_vpclmul(~crc, dst, src, len);
+    }
+#endif
+    if (len > 0) {
+        memcpy(dst, src, len);
+    }
+    return qidl_crc32c__update(crc, dst, len);
 }
 
 /* ---- combining ------------------------------------------------------------ */

@@ -30,6 +30,13 @@
 guint32 qidl_crc32c__update(guint32 crc, const void *data, gsize len);
 
 /*
+ * Copies @len bytes from @src to @dst (which must not overlap) and returns
+ * qidl_crc32c__update(@crc, @src, @len): in one pass over the bytes where
+ * the CPU allows (AVX-512 VPCLMULQDQ), a copy and then a pass otherwise.
+ */
+guint32 qidl_crc32c__copy(guint32 crc, void *dst, const void *src, gsize len);
+
+/*
  * The CRC-32C of A followed by B, from @crc1 (of A), @crc2 (of B) and B's
  * length @len2 (less than 2^32), without reading either: so a writer that
  * checksums each record can have the checksum of the whole stream too.

@@ -1506,8 +1506,8 @@ gboolean qidl_stream_writer_end_device(QidlStreamWriter *w, GError **error)
 /*
  * Copies the plain stream, @len bytes, to @dst: the pieces in order, each
  * record followed by its CRC-32C, then the end record.  Each record's CRC
- * is computed on each piece just after it was copied, while the bytes are
- * in the cache; the stream's is combined from the records'.
+ * is computed on each piece as it is copied (in the same pass where the
+ * CPU allows it); the stream's is combined from the records'.
  */
 static void assemble(QidlStreamWriter *w, guint8 *dst, gsize len)
 {
@@ -1535,8 +1535,7 @@ static void assemble(QidlStreamWriter *w, guint8 *dst, gsize len)
             continue;
         }
         if (s->len > 0) {
-            memcpy(dst, src, s->len);
-            crc = qidl_crc32c__update(crc, dst, s->len);
+            crc = qidl_crc32c__copy(crc, dst, src, s->len);
             dst += s->len;
         }
         rec_len += s->len;

@@ -2,13 +2,14 @@
 /*
  * libqidl's CRC-32C (libqidl/crc32c.c) against a bitwise reference: every
  * length from 0 to past two folding blocks at every alignment, chained
- * updates, and qidl_crc32c__combine().  The fast paths are chosen by CPU
- * feature, so on a machine with AVX-512 VPCLMULQDQ this checks that path,
+ * updates, the copying form qidl_crc32c__copy() and
+ * qidl_crc32c__combine().  The fast paths are chosen by CPU feature, so on a machine with AVX-512 VPCLMULQDQ this checks that path,
  * elsewhere the PCLMULQDQ or table one.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include <glib.h>
@@ -59,6 +60,27 @@ static void test_crc32c__every_length_and_alignment(void **state)
     }
 }
 
+/* The copying form: same CRC, same bytes, nothing written past them. */
+static void test_crc32c__copy(void **state)
+{
+    g_autofree guint8 *buf = random_bytes(4096 + 64);
+    g_autofree guint8 *dst = g_malloc(4096 + 64 + 16);
+
+    for (gsize off = 0; off < 8; off++) {
+        for (gsize len = 0; len <= 4096; len += len < 1100 ? 1 : 61) {
+            memset(dst, 0xa5, 4096 + 64 + 16);
+            assert_int_equal(qidl_crc32c__copy(0x12345678, dst + 8 - off,
+                                               buf + off, len),
+                             ref_crc32c(0x12345678, buf + off, len));
+            assert_memory_equal(dst + 8 - off, buf + off, len);
+            for (gsize i = 0; i < 8 - off; i++) {
+                assert_int_equal(dst[i], 0xa5);
+            }
+            assert_int_equal(dst[8 - off + len], 0xa5);
+        }
+    }
+}
+
 static void test_crc32c__chained(void **state)
 {
     g_autofree guint8 *buf = random_bytes(3000);
@@ -92,6 +114,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crc32c__check_value),
         cmocka_unit_test(test_crc32c__every_length_and_alignment),
+        cmocka_unit_test(test_crc32c__copy),
         cmocka_unit_test(test_crc32c__chained),
         cmocka_unit_test(test_crc32c__combine),
     };
