@@ -440,6 +440,9 @@ typedef struct {
 
 typedef struct QidlStreamWriter QidlStreamWriter;
 
+/* Entries of QidlStreamWriter.name_cache (a power of two). */
+#define NAME_CACHE_SIZE 256
+
 typedef struct {
     QidlVisitor parent;
     QidlStreamWriter *w;
@@ -489,6 +492,18 @@ struct QidlStreamWriter {
     guint undo_cap;
     guint64 next_serial;
     guint n_frames;
+
+    /*
+     * The index of the names last looked up, by the address of the
+     * caller's string (usually a literal of generated code), so that a
+     * name met again, in another instance of a device type, is found
+     * without hashing.  The entry is checked against the name's bytes, so
+     * a string reused for another name is never taken for the first.
+     */
+    struct {
+        const char *name;
+        guint32 idx;
+    } name_cache[NAME_CACHE_SIZE];
 
     /* Large and written before they are read: writer_new() does not
      * clear them. */
@@ -907,17 +922,42 @@ static inline guint64 name_word(const void *p, gsize len, gsize i,
  * with names already defined read @name, not the copy (a wide load of
  * narrower recent stores waits for them to reach the cache).
  */
+static inline guint name_cache_slot(const char *name)
+{
+    guintptr p = (guintptr)name;
+
+    return (guint)((p >> 3) ^ (p >> 11)) & (NAME_CACHE_SIZE - 1);
+}
+
 static gboolean name_ref(QidlVisitor *v, const char *name, guint16 *out,
                          GError **error)
 {
     QidlStreamWriter *w = to_wv(v)->w;
     StrSet *t = &w->names;
-    gsize len = strlen(name);
+    guint slot = name_cache_slot(name);
+    gsize len;
     guint64 h = 0x9e3779b97f4a7c15u;
     guint64 any = 0;
     guint32 hash;
     gsize off;
     guint8 *dst;
+
+    if (w->name_cache[slot].name == name) {
+        guint32 idx = w->name_cache[slot].idx;
+        const StrEntry *e = &t->entries[idx];
+        const char *known = (const char *)t->bytes.data + e->off;
+        gsize i = 0;
+
+        /* Stops at the first difference: never reads past @name. */
+        while (i < e->len && name[i] == known[i]) {
+            i++;
+        }
+        if (i == e->len && name[i] == '\0') {
+            *out = (guint16)idx;
+            return TRUE;
+        }
+    }
+    len = strlen(name);
 
     if (len == 0 || len > QIDL_LIMIT_NAME_LEN) {
         goto invalid;
@@ -956,6 +996,8 @@ static gboolean name_ref(QidlVisitor *v, const char *name, guint16 *out,
         }
         if (j >= len) {
             *out = (guint16)(t->slots[i] - 1);
+            w->name_cache[slot].name = name;
+            w->name_cache[slot].idx = *out;
             return TRUE;
         }
     }
@@ -970,6 +1012,8 @@ static gboolean name_ref(QidlVisitor *v, const char *name, guint16 *out,
     }
     dst[0] = (guint8)len;
     *out = (guint16)strset_commit(t, 0, off, len, hash);
+    w->name_cache[slot].name = name;
+    w->name_cache[slot].idx = *out;
     if (G_UNLIKELY(t->n > w->used_cap)) {
         guint32 cap = MAX(w->used_cap * 2, STRSET_FIRST_CAP);
 

@@ -1915,6 +1915,70 @@ static void test_stream__device_visitor_reused(void **state)
     g_free(big->text);
 }
 
+/*
+ * The writer remembers names by the address of the caller's string: one
+ * buffer holding different names in turn (longer, shorter, another
+ * letter) still gives each its own entry.
+ */
+static void test_stream__names_from_one_buffer(void **state)
+{
+    static const char *const names[] = { "ab", "ac", "abc", "a" };
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(out, "t", "1", 0);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlTree) tree = NULL;
+    QidlVisitor *v = qidl_stream_writer_begin_device(w, "n", "/n", 1);
+    QidlNode *dev;
+    char buf[8];
+
+    assert_true(qidl_visit_start_struct(v, "dev", &error));
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        guint8 value = (guint8)(10 + i);
+
+        strcpy(buf, names[i]);
+        assert_true(qidl_visit_start_struct(v, buf, &error));
+        strcpy(buf, names[(i + 1) % G_N_ELEMENTS(names)]);
+        assert_true(qidl_visit_uint8(v, buf, &value, &error));
+        assert_true(qidl_visit_end_struct(v, &error));
+    }
+    assert_true(qidl_visit_end_struct(v, &error));
+    assert_true(qidl_stream_writer_end_device(w, &error));
+    assert_true(qidl_stream_writer_finish(w, &error));
+    tree = qidl_stream_read_tree(out->data, out->len, NULL, &error);
+    assert_non_null(tree);
+    dev = qidl_node_get_first_child(qidl_tree_get_root(tree));
+    assert_int_equal(qidl_node_get_n_children(dev), 4);
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        QidlNode *sub = qidl_node_get_child(dev, names[i]);
+        QidlNode *field;
+
+        assert_non_null(sub);
+        assert_int_equal(qidl_node_get_n_children(sub), 1);
+        field = qidl_node_get_child(
+            sub, names[(i + 1) % G_N_ELEMENTS(names)]);
+        assert_non_null(field);
+        assert_int_equal(qidl_node_get_uint(field), 10 + i);
+    }
+
+    /* The same name twice in one struct is still refused. */
+    g_clear_pointer(&w, qidl_stream_writer_free);
+    g_byte_array_set_size(out, 0);
+    w = qidl_stream_writer_new(out, "t", "1", 0);
+    v = qidl_stream_writer_begin_device(w, "n", "/n", 1);
+    assert_true(qidl_visit_start_struct(v, "dev", &error));
+    for (guint i = 0; i < 3; i++) {
+        guint8 value = 0;
+
+        strcpy(buf, names[i]);
+        assert_true(qidl_visit_uint8(v, buf, &value, &error));
+    }
+    strcpy(buf, "ac");
+    assert_false(qidl_visit_uint8(v, buf, &(guint8) { 0 }, &error));
+    assert_error(error, QIDL_ERROR_INVALID);
+    assert_message(error, "device /n (n): dev.ac: field visited twice in "
+                          "one struct");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1923,6 +1987,7 @@ int main(void)
         cmocka_unit_test(test_stream__borrow_same_bytes),
         cmocka_unit_test(test_stream__borrow_reads_at_finish),
         cmocka_unit_test(test_stream__device_visitor_reused),
+        cmocka_unit_test(test_stream__names_from_one_buffer),
         cmocka_unit_test(test_stream__golden_reads_back),
         cmocka_unit_test(test_stream__every_shape_roundtrip),
         cmocka_unit_test(test_stream__scalars_min_max_direct),
