@@ -487,6 +487,7 @@ struct QidlStreamWriter {
     guint undo_cap;
     guint64 next_serial;
     guint n_frames;
+    QidlStreamFields tables;   /* qidl_visit_scalar_fields()'s tables */
 
     /* Large and written before they are read: writer_new() does not
      * clear them. */
@@ -729,6 +730,10 @@ static gboolean writer_scalar_array(QidlVisitor *v, const char *name,
                                     QidlKind kind, QidlListKind list_kind,
                                     guint32 count, void *array,
                                     GError **error);
+static gboolean writer_scalar_fields(QidlVisitor *v,
+                                     const QidlScalarField *fields,
+                                     guint n_fields, void *base,
+                                     GError **error);
 static gboolean writer_string(QidlVisitor *v, const char *name, char **obj,
                               GError **error);
 static gboolean writer_bytes(QidlVisitor *v, const char *name, guint8 *buf,
@@ -778,6 +783,7 @@ static QidlStreamWriter *writer_new(GByteArray *out, guint16 major,
     v->end_list = writer_end_list;
     v->scalar = writer_scalar;
     v->scalar_array = writer_scalar_array;
+    v->scalar_fields = writer_scalar_fields;
     v->string = writer_string;
     v->bytes = writer_bytes;
     v->optional = writer_optional;
@@ -842,6 +848,7 @@ void qidl_stream_writer_free(QidlStreamWriter *w)
     strset_clear(&w->devices);
     g_free(w->used);
     g_free(w->undo);
+    qidl_stream__fields_clear(&w->tables);
     if (w->sticky) {
         g_error_free(w->sticky);
     }
@@ -905,12 +912,11 @@ static inline guint64 name_word(const void *p, gsize len, gsize i,
  * with names already defined read @name, not the copy (a wide load of
  * narrower recent stores waits for them to reach the cache).
  */
-static gboolean name_ref(QidlVisitor *v, const char *name, guint16 *out,
-                         GError **error)
+static gboolean name_ref_len(QidlVisitor *v, const char *name, gsize len,
+                             guint16 *out, GError **error)
 {
     QidlStreamWriter *w = to_wv(v)->w;
     StrSet *t = &w->names;
-    gsize len = strlen(name);
     guint64 h = 0x9e3779b97f4a7c15u;
     guint64 any = 0;
     guint32 hash;
@@ -982,6 +988,12 @@ invalid:
     return vfail(v, error, QIDL_ERROR_INVALID,
                  "a field name must be 1 to %u bytes of UTF-8",
                  QIDL_LIMIT_NAME_LEN);
+}
+
+static gboolean name_ref(QidlVisitor *v, const char *name, guint16 *out,
+                         GError **error)
+{
+    return name_ref_len(v, name, strlen(name), out, error);
 }
 
 /*
@@ -1292,6 +1304,131 @@ static gboolean writer_scalar_array(QidlVisitor *v, const char *name,
         }
     } else {
         put_le_array(dst, array, count, size);
+    }
+    return TRUE;
+}
+
+/*
+ * Writes field @f of the object at @base as begin_value() and
+ * writer_scalar() would, its name index @idx first, at @p; returns the
+ * end.
+ */
+static inline guint8 *put_field(guint8 *p, guint16 idx,
+                                const QidlScalarField *f, const void *base)
+{
+    const guint8 *obj = (const guint8 *)base + f->offset;
+
+    p[0] = idx & 0xff;
+    p[1] = idx >> 8;
+    p[2] = f->kind;
+    switch (f->kind) {
+    case QIDL_KIND_BOOL:
+        p[3] = *(const bool *)obj ? 1 : 0;
+        return p + 4;
+    case QIDL_KIND_INT8:
+    case QIDL_KIND_UINT8:
+        p[3] = obj[0];
+        return p + 4;
+    case QIDL_KIND_INT16:
+    case QIDL_KIND_UINT16: {
+        guint16 x;
+
+        memcpy(&x, obj, 2);
+        x = GUINT16_TO_LE(x);
+        memcpy(p + 3, &x, 2);
+        return p + 5;
+    }
+    case QIDL_KIND_INT32:
+    case QIDL_KIND_UINT32:
+    case QIDL_KIND_FLOAT: {
+        guint32 x;
+
+        memcpy(&x, obj, 4);
+        x = GUINT32_TO_LE(x);
+        memcpy(p + 3, &x, 4);
+        return p + 7;
+    }
+    default: {
+        /* int64, uint64, double: the core checked the kinds. */
+        guint64 x;
+
+        memcpy(&x, obj, 8);
+        x = GUINT64_TO_LE(x);
+        memcpy(p + 3, &x, 8);
+        return p + 11;
+    }
+    }
+}
+
+/*
+ * A run of fields of the struct being written, each as begin_value() and
+ * writer_scalar() write it: name index, tag, value.  The indices of a
+ * table seen before in this stream come from @tables; the first
+ * time, each name goes through name_ref() (defining it if new) with the
+ * field's segment pushed, so that its errors name the field.  A field
+ * visited twice in the struct fails as begin_value() fails.
+ */
+static gboolean writer_scalar_fields(QidlVisitor *v,
+                                     const QidlScalarField *fields,
+                                     guint n_fields, void *base,
+                                     GError **error)
+{
+    QidlStreamWriter *w = to_wv(v)->w;
+    const guint16 *known;
+    guint16 *learn = NULL;
+    WriteFrame *f;
+    guint64 mark;
+    guint8 *p;
+
+    if (w->sticky) {
+        return TRUE;
+    }
+    /* The core calls this inside a struct, which has a frame. */
+    g_return_val_if_fail(w->n_frames > 0, FALSE);
+    f = &w->frames[w->n_frames - 1];
+    g_return_val_if_fail(f->kind == QIDL_KIND_STRUCT, FALSE);
+
+    known = qidl_stream__fields_find(&w->tables, fields, n_fields);
+    if (!known) {
+        learn = qidl_stream__fields_room(&w->tables, n_fields);
+    }
+    if (G_UNLIKELY(w->undo_cap - w->n_undo < n_fields)) {
+        w->undo_cap = MAX(w->undo_cap * 2, MAX(w->n_undo + n_fields, 64));
+        w->undo = g_renew(UsedUndo, w->undo, w->undo_cap);
+    }
+    /* At most a name index, a tag and 8 bytes per field. */
+    p = buf_room(&w->buf, (gsize)n_fields * 11);
+    mark = f->serial + 1;
+    for (guint i = 0; i < n_fields; i++) {
+        const QidlScalarField *fld = &fields[i];
+        guint64 *slot;
+        guint16 idx;
+
+        if (known) {
+            idx = known[i];
+        } else {
+            qidl_visitor__push_field(v, fld);
+            if (!name_ref_len(v, fld->name, fld->name_len, &idx, error)) {
+                return FALSE;
+            }
+            qidl_visitor__pop_field(v);
+            learn[i] = idx;
+        }
+        /* name_ref_len() may have grown @used. */
+        slot = &w->used[idx];
+        if (G_UNLIKELY(*slot == mark)) {
+            qidl_visitor__push_field(v, fld);
+            return vfail(v, error, QIDL_ERROR_INVALID,
+                         "field visited twice in one struct");
+        }
+        w->undo[w->n_undo++] = (UsedUndo) { idx, *slot };
+        *slot = mark;
+        p = put_field(p, idx, fld, base);
+    }
+    w->buf.len = (gsize)(p - w->buf.data);
+    f->n += n_fields;
+    if (!known) {
+        qidl_stream__fields_add(&w->tables, fields, n_fields);
     }
     return TRUE;
 }
