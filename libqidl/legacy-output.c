@@ -235,20 +235,33 @@ static gboolean legacy_out_scalar_array(QidlVisitor *v, const char *name,
 
 /*
  * A run of fields is their values back to back, each as
- * legacy_out_scalar() writes it.  Near the output's limit, field by
- * field, so that the first that does not fit names itself.
+ * legacy_out_scalar() writes it.  If the run does not fit in the output,
+ * field by field, so that the first that does not fit names itself.
  */
 static gboolean legacy_out_scalar_fields(QidlVisitor *v,
                                          const QidlScalarField *fields,
                                          guint n_fields, void *base,
                                          GError **error)
 {
+    /* The bytes each scalar kind takes: qidl_kind_size() without a call
+     * through the PLT per field. */
+    static const guint8 sizes[QIDL_KIND_DOUBLE + 1] = {
+        [QIDL_KIND_BOOL] = 1, [QIDL_KIND_INT8] = 1, [QIDL_KIND_UINT8] = 1,
+        [QIDL_KIND_INT16] = 2, [QIDL_KIND_UINT16] = 2,
+        [QIDL_KIND_INT32] = 4, [QIDL_KIND_UINT32] = 4,
+        [QIDL_KIND_INT64] = 8, [QIDL_KIND_UINT64] = 8,
+        [QIDL_KIND_FLOAT] = 4, [QIDL_KIND_DOUBLE] = 8,
+    };
     GByteArray *out = to_lo(v)->out;
     guint start = out->len;
+    gsize len = 0;
     guint8 *dst;
 
-    /* Room for 8 bytes per field, the most a scalar takes. */
-    if ((gsize)n_fields * 8 > G_MAXUINT - start) {
+    /* The core checked the kinds. */
+    for (guint i = 0; i < n_fields; i++) {
+        len += sizes[fields[i].kind];
+    }
+    if (len > G_MAXUINT - start) {
         for (guint i = 0; i < n_fields; i++) {
             qidl_visitor__push_field(v, &fields[i]);
             if (!legacy_out_scalar(v, fields[i].name, fields[i].kind,
@@ -260,7 +273,7 @@ static gboolean legacy_out_scalar_fields(QidlVisitor *v,
         }
         return TRUE;
     }
-    g_byte_array_set_size(out, start + n_fields * 8);
+    g_byte_array_set_size(out, start + (guint)len);
     dst = out->data + start;
     for (guint i = 0; i < n_fields; i++) {
         const guint8 *obj = (const guint8 *)base + fields[i].offset;
@@ -306,7 +319,6 @@ static gboolean legacy_out_scalar_fields(QidlVisitor *v,
         }
         }
     }
-    g_byte_array_set_size(out, (guint)(dst - out->data));
     return TRUE;
 }
 

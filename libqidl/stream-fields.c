@@ -5,12 +5,14 @@
  * open-addressing hash table by the table's address, and the indices of
  * every table back to back.
  */
+#include <string.h>
+
 #include <qidl/visitor.h>
 
 #include "stream-private.h"
 
-/* Slots a new set starts with: the tables of a machine's structs. */
-#define FIELDS_FIRST_SLOTS 64
+/* Slots a new set starts with: room for a machine's tables (a dozen). */
+#define FIELDS_FIRST_SLOTS 32
 
 guint16 *qidl_stream__fields_room(QidlStreamFields *c, guint n)
 {
@@ -44,7 +46,10 @@ void qidl_stream__fields_add(QidlStreamFields *c,
         guint32 n_old = old ? c->mask + 1 : 0;
         guint32 n_slots = old ? n_old * 2 : FIELDS_FIRST_SLOTS;
 
-        c->slots = g_new0(QidlStreamFieldsSlot, n_slots);
+        /* Cleared here rather than by calloc(), which may hand out
+         * fresh memory that is not in the cache. */
+        c->slots = g_new(QidlStreamFieldsSlot, n_slots);
+        memset(c->slots, 0, n_slots * sizeof(QidlStreamFieldsSlot));
         c->mask = n_slots - 1;
         for (guint32 i = 0; i < n_old; i++) {
             if (old[i].fields) {

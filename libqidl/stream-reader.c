@@ -1575,13 +1575,17 @@ static inline gboolean same_bytes(const guint8 *a, const guint8 *b,
                         a[len - 1] == b[len - 1]);
 }
 
-/* Whether name @idx of the name table is the @len bytes at @name. */
+/*
+ * Whether name @idx of the name table is @name, whose length a table of
+ * qidl_visit_scalar_fields() says is @len.
+ */
 static inline gboolean reader_name_is_len(const QidlStreamReader *r,
                                           guint idx, const char *name,
                                           guint len)
 {
     const SetEntry *e = &r->names.entries[idx];
 
+    g_return_val_if_fail(name[len] == '\0', FALSE);
     return e->len == len && same_bytes(e->raw, (const guint8 *)name, len);
 }
 

@@ -1407,6 +1407,7 @@ static gboolean writer_scalar_fields(QidlVisitor *v,
         if (known) {
             idx = known[i];
         } else {
+            g_return_val_if_fail(fld->name[fld->name_len] == '\0', FALSE);
             qidl_visitor__push_field(v, fld);
             if (!name_ref_len(v, fld->name, fld->name_len, &idx, error)) {
                 return FALSE;

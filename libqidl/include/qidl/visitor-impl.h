@@ -104,8 +104,10 @@ struct QidlVisitor {
      * faster; it must then behave exactly like those calls (visitor.h).
      * The core calls it only inside a struct (the innermost segment is a
      * struct; elsewhere it makes the per-field calls), with the table
-     * checked: names not NULL, each name_len the length of its name,
-     * scalar kinds.  No segment is pushed for the fields: before an error
+     * checked: names not NULL, scalar kinds.  An implementation that
+     * reads a name by its name_len checks that the name ends there
+     * (g_return_val_if_fail), as the core does not read the names.  No
+     * segment is pushed for the fields: before an error
      * about field i, and around a call of the implementation's own
      * scalar() for it, push its segment with qidl_visitor__push_field(),
      * so that paths name it (`dev.field`) as the per-field call's would.
