@@ -4,11 +4,13 @@
  *
  * Per struct, in the order nested types first:
  *
- *   qidl_visit_<T>()    the visit function, one statement per field, with a
- *                       comment naming the field's source line; on input
- *                       every bound (size_is against the capacity, range,
- *                       index_of) is checked before the value is stored,
- *                       and the check() invariants before end_struct
+ *   qidl_visit_<T>()    the visit function, one statement per field (or
+ *                       per run of plain scalar fields, see emit_fields()),
+ *                       with a comment naming each field's source line;
+ *                       on input every bound (size_is against the
+ *                       capacity, range, index_of) is checked before the
+ *                       value is stored, and the check() invariants
+ *                       before end_struct
  *   qidl_load_<T>()     the atomic loader: visits a scratch copy, commits
  *                       it only if everything loaded and checked
  *   qidl_release_<T>()  frees the heap memory QIDL allocated on load
@@ -700,6 +702,19 @@ static gboolean struct_has_gated(const QeStruct *s)
     return FALSE;
 }
 
+/* Why the unsaved field @f is not saved, for its comment. */
+static const char *unsaved_reason(const QeField *f)
+{
+    return f->flags & QE_F_PRESENCE ? "carried as the presence of the "
+                                      "field it flags" :
+           f->flags & QE_F_PROPERTY ? "a property, not state" :
+           f->flags & QE_F_IMMUTABLE ? "immutable, not saved" :
+           f->flags & QE_F_DERIVED ? "derived, not saved: the post-load "
+                                     "hook recomputes it" :
+           f->flags & QE_F_BROKEN ? "broken: not saved yet" :
+           "saved elsewhere";
+}
+
 /* Emits the visit of field @f of the struct at `obj`. */
 static void emit_field(Emitter *e, int ind, const QeField *f)
 {
@@ -714,17 +729,8 @@ static void emit_field(Emitter *e, int ind, const QeField *f)
     }
     e->first_stmt = FALSE;
     if (!qe_field_is_serialized(f)) {
-        const char *why = f->flags & QE_F_PRESENCE ? "carried as the "
-                          "presence of the field it flags" :
-                          f->flags & QE_F_PROPERTY ? "a property, not state" :
-                          f->flags & QE_F_IMMUTABLE ? "immutable, not saved" :
-                          f->flags & QE_F_DERIVED ? "derived, not saved: the "
-                          "post-load hook recomputes it" :
-                          f->flags & QE_F_BROKEN ? "broken: not saved yet" :
-                          "saved elsewhere";
-
         line(e, ind, "/* %s:%u %s: %s */", base_name(f->loc.file),
-             f->loc.line, decl, why);
+             f->loc.line, decl, unsaved_reason(f));
         return;
     }
     line(e, ind, "/* %s:%u %s */", base_name(f->loc.file), f->loc.line, decl);
@@ -806,6 +812,130 @@ static void emit_field(Emitter *e, int ind, const QeField *f)
     if (gated) {
         ind--;
         line(e, ind, "}");
+    }
+}
+
+/*
+ * Whether @f can be an entry of a qidl_visit_scalar_fields() table: a
+ * saved scalar or enum, not an array, whose C object is exactly the wire
+ * kind's (as elements_in_bulk() asks of elements), with nothing of its
+ * own around its visit: no range or index_of between loading and storing,
+ * no presence (optional, default).  check() invariants run after the
+ * last field, so they do not matter here.
+ */
+static gboolean field_in_run(const QeField *f)
+{
+    const QeType *t = &f->type;
+
+    return qe_field_is_serialized(f) && f->n_dims == 0 &&
+           f->container == QE_C_NONE && !f->is_bitfield &&
+           (t->tkind == QE_TYPE_SCALAR || t->tkind == QE_TYPE_ENUM) &&
+           !(f->flags & (QE_F_STRING | QE_F_OPTIONAL)) && !f->dflt.set &&
+           !has_scalar_checks(f) && t->size == qe_kind_size(t->kind) &&
+           f->name[0] && strlen(f->name) <= QIDL_LIMIT_NAME_LEN;
+}
+
+/* The version a field of a run is loaded from, 0 if always. */
+static guint run_gate(const QeField *f)
+{
+    return is_gated(f) ? f->version : 0;
+}
+
+/*
+ * Emits fields @first..@last of @fields (those saved: the fields of a
+ * run, see emit_fields()) as one qidl_visit_scalar_fields() call with a
+ * static table; the unsaved ones between them are comments in the table,
+ * where their visit would have been.
+ */
+static void emit_run(Emitter *e, int ind, const GPtrArray *fields,
+                     guint first, guint last)
+{
+    const QeField *f0 = g_ptr_array_index(fields, first);
+    const char *ctype = f0->parent->ctype;
+    guint gate = run_gate(f0);
+
+    if (!e->first_stmt) {
+        blank(e);
+    }
+    e->first_stmt = FALSE;
+    if (gate) {
+        line(e, ind, "if (version >= %u) {", gate);
+    } else {
+        line(e, ind, "{");
+    }
+    line(e, ind + 1, "static const QidlScalarField fields[] = {");
+    for (guint i = first; i <= last; i++) {
+        const QeField *f = g_ptr_array_index(fields, i);
+        g_autofree char *decl = qe_field_decl(f);
+        g_autofree char *entry = NULL;
+
+        if (!qe_field_is_serialized(f)) {
+            line(e, ind + 2, "/* %s:%u %s: %s */", base_name(f->loc.file),
+                 f->loc.line, decl, unsaved_reason(f));
+            continue;
+        }
+        line(e, ind + 2, "/* %s:%u %s */", base_name(f->loc.file),
+             f->loc.line, decl);
+        entry = g_strdup_printf("{ \"%s\", offsetof(%s, %s), %s, %zu },",
+                                f->name, ctype, f->name,
+                                kind_enum(f->type.kind), strlen(f->name));
+        if ((ind + 2) * 4 + strlen(entry) <= 80) {
+            line(e, ind + 2, "%s", entry);
+        } else {
+            /* Broken after the offset, if it does not fit in 80. */
+            line(e, ind + 2, "{ \"%s\", offsetof(%s, %s),", f->name, ctype,
+                 f->name);
+            line(e, ind + 2, "  %s, %zu },", kind_enum(f->type.kind),
+                 strlen(f->name));
+        }
+    }
+    line(e, ind + 1, "};");
+    blank(e);
+    line(e, ind + 1, "if (!qidl_visit_scalar_fields(v, fields, "
+         "G_N_ELEMENTS(fields), obj,");
+    line(e, ind + 1, "                              error)) {");
+    line(e, ind + 2, "return FALSE;");
+    line(e, ind + 1, "}");
+    line(e, ind, "}");
+}
+
+/*
+ * Emits the visits of @fields in order.  A run of at least two saved
+ * fields that field_in_run() accepts and that are loaded from the same
+ * version, with nothing but unsaved fields between them, is one
+ * qidl_visit_scalar_fields() call: the same bytes, trees and errors as
+ * their calls one by one, in one call through the visitor.
+ */
+static void emit_fields(Emitter *e, int ind, const GPtrArray *fields)
+{
+    guint i = 0;
+
+    while (i < fields->len) {
+        const QeField *f = g_ptr_array_index(fields, i);
+        guint last = i;
+        guint n = 1;
+
+        if (field_in_run(f)) {
+            for (guint j = i + 1; j < fields->len; j++) {
+                const QeField *g = g_ptr_array_index(fields, j);
+
+                if (!qe_field_is_serialized(g)) {
+                    continue;
+                }
+                if (!field_in_run(g) || run_gate(g) != run_gate(f)) {
+                    break;
+                }
+                last = j;
+                n++;
+            }
+        }
+        if (n >= 2) {
+            emit_run(e, ind, fields, i, last);
+            i = last + 1;
+        } else {
+            emit_field(e, ind, f);
+            i++;
+        }
     }
 }
 
@@ -924,10 +1054,10 @@ static void emit_subsection(Emitter *e, const QeSubsection *ss)
     line(e, 1, "}");
     line(e, 1, "if (present) {");
     e->first_stmt = TRUE;
+    emit_fields(e, 2, ss->fields);
     for (guint i = 0; i < ss->fields->len; i++) {
         const QeField *f = g_ptr_array_index(ss->fields, i);
 
-        emit_field(e, 2, f);
         any_default |= f->dflt.set;
     }
     blank(e);
@@ -954,6 +1084,8 @@ static void emit_subsection(Emitter *e, const QeSubsection *ss)
 static void emit_visit_fn(Emitter *e, const QeStruct *s)
 {
     gboolean gated = struct_has_gated(s);
+    /* The fields visited before the subsections, in order. */
+    g_autoptr(GPtrArray) outside = g_ptr_array_new();
 
     blank(e);
     line(e, 0, "/* %s:%u %s */", base_name(s->loc.file), s->loc.line,
@@ -1025,9 +1157,10 @@ static void emit_visit_fn(Emitter *e, const QeStruct *s)
         const QeField *f = g_ptr_array_index(s->fields, i);
 
         if (!f->subsection) {
-            emit_field(e, 1, f);
+            g_ptr_array_add(outside, (gpointer)f);
         }
     }
+    emit_fields(e, 1, outside);
     for (guint i = 0; i < s->subsections->len; i++) {
         emit_subsection(e, g_ptr_array_index(s->subsections, i));
     }

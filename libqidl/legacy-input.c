@@ -255,6 +255,93 @@ static gboolean legacy_in_scalar_array(QidlVisitor *v, const char *name,
     return TRUE;
 }
 
+/*
+ * A run of fields: their values back to back, each read as
+ * legacy_in_scalar() reads it.  A field whose value is not all there, or
+ * a bool other than 0 or 1, goes to legacy_in_scalar() with its segment
+ * pushed, which fails as the field's own visit would; the fields before
+ * it are loaded.
+ */
+static gboolean legacy_in_scalar_fields(QidlVisitor *v,
+                                        const QidlScalarField *fields,
+                                        guint n_fields, void *base,
+                                        GError **error)
+{
+    LegacyInput *li = to_li(v);
+
+    for (guint i = 0; i < n_fields; i++) {
+        const QidlScalarField *f = &fields[i];
+        guint8 *obj = (guint8 *)base + f->offset;
+        const guint8 *p = li->data + li->pos;
+        gsize left = li->len - li->pos;
+
+        switch (f->kind) {
+        case QIDL_KIND_BOOL:
+            if (left < 1 || p[0] > 1) {
+                goto slow;
+            }
+            *(bool *)obj = p[0] == 1;
+            li->pos += 1;
+            continue;
+        case QIDL_KIND_INT8:
+        case QIDL_KIND_UINT8:
+            if (left < 1) {
+                goto slow;
+            }
+            obj[0] = p[0];
+            li->pos += 1;
+            continue;
+        case QIDL_KIND_INT16:
+        case QIDL_KIND_UINT16: {
+            guint16 x;
+
+            if (left < sizeof(x)) {
+                goto slow;
+            }
+            memcpy(&x, p, sizeof(x));
+            x = GUINT16_FROM_BE(x);
+            memcpy(obj, &x, sizeof(x));
+            li->pos += sizeof(x);
+            continue;
+        }
+        case QIDL_KIND_INT32:
+        case QIDL_KIND_UINT32:
+        case QIDL_KIND_FLOAT: {
+            guint32 x;
+
+            if (left < sizeof(x)) {
+                goto slow;
+            }
+            memcpy(&x, p, sizeof(x));
+            x = GUINT32_FROM_BE(x);
+            memcpy(obj, &x, sizeof(x));
+            li->pos += sizeof(x);
+            continue;
+        }
+        default: {
+            /* int64, uint64, double: the core checked the kinds. */
+            guint64 x;
+
+            if (left < sizeof(x)) {
+                goto slow;
+            }
+            memcpy(&x, p, sizeof(x));
+            x = GUINT64_FROM_BE(x);
+            memcpy(obj, &x, sizeof(x));
+            li->pos += sizeof(x);
+            continue;
+        }
+        }
+slow:
+        qidl_visitor__push_field(v, f);
+        if (!legacy_in_scalar(v, f->name, f->kind, obj, error)) {
+            return FALSE;
+        }
+        qidl_visitor__pop_field(v);
+    }
+    return TRUE;
+}
+
 /* A length byte, then the bytes (qemu_get_counted_string). */
 static gboolean legacy_in_string(QidlVisitor *v, const char *name,
                                  char **obj, GError **error)
@@ -442,6 +529,7 @@ QidlVisitor *qidl_legacy_input_visitor_new(const guint8 *data, gsize len,
     li->parent.end_list = legacy_in_end_list;
     li->parent.scalar = legacy_in_scalar;
     li->parent.scalar_array = legacy_in_scalar_array;
+    li->parent.scalar_fields = legacy_in_scalar_fields;
     li->parent.string = legacy_in_string;
     li->parent.string_buf = legacy_in_string_buf;
     li->parent.bytes = legacy_in_bytes;

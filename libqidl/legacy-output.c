@@ -233,6 +233,95 @@ static gboolean legacy_out_scalar_array(QidlVisitor *v, const char *name,
     return TRUE;
 }
 
+/*
+ * A run of fields is their values back to back, each as
+ * legacy_out_scalar() writes it.  If the run does not fit in the output,
+ * field by field, so that the first that does not fit names itself.
+ */
+static gboolean legacy_out_scalar_fields(QidlVisitor *v,
+                                         const QidlScalarField *fields,
+                                         guint n_fields, void *base,
+                                         GError **error)
+{
+    /* The bytes each scalar kind takes: qidl_kind_size() without a call
+     * through the PLT per field. */
+    static const guint8 sizes[QIDL_KIND_DOUBLE + 1] = {
+        [QIDL_KIND_BOOL] = 1, [QIDL_KIND_INT8] = 1, [QIDL_KIND_UINT8] = 1,
+        [QIDL_KIND_INT16] = 2, [QIDL_KIND_UINT16] = 2,
+        [QIDL_KIND_INT32] = 4, [QIDL_KIND_UINT32] = 4,
+        [QIDL_KIND_INT64] = 8, [QIDL_KIND_UINT64] = 8,
+        [QIDL_KIND_FLOAT] = 4, [QIDL_KIND_DOUBLE] = 8,
+    };
+    GByteArray *out = to_lo(v)->out;
+    guint start = out->len;
+    gsize len = 0;
+    guint8 *dst;
+
+    /* The core checked the kinds. */
+    for (guint i = 0; i < n_fields; i++) {
+        len += sizes[fields[i].kind];
+    }
+    if (len > G_MAXUINT - start) {
+        for (guint i = 0; i < n_fields; i++) {
+            qidl_visitor__push_field(v, &fields[i]);
+            if (!legacy_out_scalar(v, fields[i].name, fields[i].kind,
+                                   (guint8 *)base + fields[i].offset,
+                                   error)) {
+                return FALSE;
+            }
+            qidl_visitor__pop_field(v);
+        }
+        return TRUE;
+    }
+    g_byte_array_set_size(out, start + (guint)len);
+    dst = out->data + start;
+    for (guint i = 0; i < n_fields; i++) {
+        const guint8 *obj = (const guint8 *)base + fields[i].offset;
+
+        switch (fields[i].kind) {
+        case QIDL_KIND_BOOL:
+            *dst++ = *(const bool *)obj ? 1 : 0;
+            break;
+        case QIDL_KIND_INT8:
+        case QIDL_KIND_UINT8:
+            *dst++ = obj[0];
+            break;
+        case QIDL_KIND_INT16:
+        case QIDL_KIND_UINT16: {
+            guint16 x;
+
+            memcpy(&x, obj, sizeof(x));
+            x = GUINT16_TO_BE(x);
+            memcpy(dst, &x, sizeof(x));
+            dst += sizeof(x);
+            break;
+        }
+        case QIDL_KIND_INT32:
+        case QIDL_KIND_UINT32:
+        case QIDL_KIND_FLOAT: {
+            guint32 x;
+
+            memcpy(&x, obj, sizeof(x));
+            x = GUINT32_TO_BE(x);
+            memcpy(dst, &x, sizeof(x));
+            dst += sizeof(x);
+            break;
+        }
+        default: {
+            /* int64, uint64, double: the core checked the kinds. */
+            guint64 x;
+
+            memcpy(&x, obj, sizeof(x));
+            x = GUINT64_TO_BE(x);
+            memcpy(dst, &x, sizeof(x));
+            dst += sizeof(x);
+            break;
+        }
+        }
+    }
+    return TRUE;
+}
+
 static gboolean legacy_out_string(QidlVisitor *v, const char *name,
                                   char **obj, GError **error)
 {
@@ -329,6 +418,7 @@ QidlVisitor *qidl_legacy_output_visitor_new(GByteArray *out)
     lo->parent.end_list = legacy_out_end_list;
     lo->parent.scalar = legacy_out_scalar;
     lo->parent.scalar_array = legacy_out_scalar_array;
+    lo->parent.scalar_fields = legacy_out_scalar_fields;
     lo->parent.string = legacy_out_string;
     lo->parent.string_buf = legacy_out_string_buf;
     lo->parent.bytes = legacy_out_bytes;

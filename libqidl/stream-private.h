@@ -50,6 +50,75 @@ QidlStreamInfo *qidl_stream_info__copy(const QidlStreamInfo *info);
 /* TRUE if @s (@len bytes) is UTF-8 without NUL and at most @max bytes. */
 gboolean qidl_stream__text_ok(const char *s, gsize len, gsize max);
 
+/*
+ * What a stream writer or reader learned from the tables of
+ * qidl_visit_scalar_fields() (stream-fields.c): for each table met in
+ * the stream, by address, the index of each of its names in the stream's
+ * name table.  A table visited again (a second device of a type, the
+ * elements of a list of structs) then needs no name looked up or
+ * compared.  A name keeps its index until the stream ends, so an entry
+ * stays true as long as the name table does: whatever starts the name
+ * table over must clear this too.  A table must not change while a
+ * visitor that met it lives (visitor.h); a table of the same address and
+ * another length is kept apart.
+ */
+typedef struct {
+    const QidlScalarField *fields;  /* NULL: an empty slot */
+    guint n_fields;
+    guint32 first;                  /* of its name indices in @idx */
+} QidlStreamFieldsSlot;
+
+typedef struct {
+    QidlStreamFieldsSlot *slots;
+    guint32 mask;                   /* slots - 1; slots are a power of two
+                                       > 2 n, or none */
+    guint32 n;
+    guint16 *idx;                   /* the tables' name indices */
+    guint32 idx_len;
+    guint32 idx_cap;
+} QidlStreamFields;
+
+static inline guint32 qidl_stream__fields_hash(const QidlScalarField *fields)
+{
+    guint64 h = (guint64)(guintptr)fields * 0xff51afd7ed558ccdu;
+
+    return (guint32)(h >> 32);
+}
+
+/* The name indices of table @fields of @n entries, or NULL if not met. */
+static inline const guint16 *qidl_stream__fields_find(
+    const QidlStreamFields *c, const QidlScalarField *fields, guint n)
+{
+    if (!c->slots) {
+        return NULL;
+    }
+    for (guint32 i = qidl_stream__fields_hash(fields) & c->mask;;
+         i = (i + 1) & c->mask) {
+        const QidlStreamFieldsSlot *s = &c->slots[i];
+
+        if (s->fields == fields && s->n_fields == n) {
+            return c->idx + s->first;
+        }
+        if (!s->fields) {
+            return NULL;
+        }
+    }
+}
+
+/*
+ * Room for the @n (> 0) name indices of a table not met yet, which
+ * qidl_stream__fields_add() then keeps; valid until either is called
+ * again.
+ */
+guint16 *qidl_stream__fields_room(QidlStreamFields *c, guint n);
+
+/* Keeps the indices written to the room for table @fields (@n > 0). */
+void qidl_stream__fields_add(QidlStreamFields *c,
+                             const QidlScalarField *fields, guint n);
+
+/* Forgets every table and frees what @c holds. */
+void qidl_stream__fields_clear(QidlStreamFields *c);
+
 /* TRUE for record kinds with a meaning in this format version. */
 static inline gboolean stream_kind_known(guint8 kind)
 {

@@ -275,6 +275,8 @@ struct QidlStreamReader {
     guint first_new;          /* names the record defines */
     guint n_new;
 
+    QidlStreamFields tables;  /* qidl_visit_scalar_fields()'s tables */
+
     /* A freed device visitor kept for the next device (in_free()): one
      * allocation per stream rather than per device. */
     struct StreamInput *spare;
@@ -535,6 +537,7 @@ void qidl_stream_reader_free(QidlStreamReader *r)
     chunks_free(r->chunks);
     strset_clear(&r->names);
     strset_clear(&r->devices);
+    qidl_stream__fields_clear(&r->tables);
     g_free(r);
 }
 
@@ -1539,6 +1542,149 @@ static gboolean in_scalar_array(QidlVisitor *v, const char *name,
     return TRUE;
 }
 
+/*
+ * Whether the @len bytes at @a and @b are equal, read a word at a time
+ * and none past them: the last 1 to 7 bytes with overlapping loads, or
+ * three single bytes, which between them cover every byte.
+ */
+static inline gboolean same_bytes(const guint8 *a, const guint8 *b,
+                                  guint len)
+{
+    guint64 x, y;
+    guint32 x4, y4;
+    guint i;
+
+    if (len >= 8) {
+        for (i = 0; i + 8 < len; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y) {
+                return FALSE;
+            }
+        }
+        memcpy(&x, a + len - 8, 8);
+        memcpy(&y, b + len - 8, 8);
+        return x == y;
+    }
+    if (len >= 4) {
+        memcpy(&x4, a, 4);
+        memcpy(&y4, b, 4);
+        if (x4 != y4) {
+            return FALSE;
+        }
+        memcpy(&x4, a + len - 4, 4);
+        memcpy(&y4, b + len - 4, 4);
+        return x4 == y4;
+    }
+    return len == 0 || (a[0] == b[0] && a[len / 2] == b[len / 2] &&
+                        a[len - 1] == b[len - 1]);
+}
+
+/*
+ * Whether name @idx of the name table is @name, whose length a table of
+ * qidl_visit_scalar_fields() says is @len.
+ */
+static inline gboolean reader_name_is_len(const QidlStreamReader *r,
+                                          guint idx, const char *name,
+                                          guint len)
+{
+    const SetEntry *e = &r->names.entries[idx];
+
+    g_return_val_if_fail(name[len] == '\0', FALSE);
+    return e->len == len && same_bytes(e->raw, (const guint8 *)name, len);
+}
+
+/*
+ * A run of fields of the struct being read.  The common case inline: the
+ * next field of the record is the one asked for, with its tag, its value
+ * is in the record and, for a bool, 0 or 1; then the value is copied.
+ * Whether the name index is the field's is a comparison of names the
+ * first time the stream meets a table, and of indices after that
+ * (@tables).  Anything else goes to in_scalar() with the field's segment
+ * pushed, which skips unknown fields if allowed and makes every error as
+ * the field's own visit would.
+ */
+static gboolean in_scalar_fields(QidlVisitor *v,
+                                 const QidlScalarField *fields,
+                                 guint n_fields, void *base, GError **error)
+{
+    StreamInput *si = to_si(v);
+    QidlStreamReader *r = si->r;
+    const guint16 *known;
+    guint16 *learn = NULL;
+    InFrame *f;
+
+    /* The core calls this inside a struct, which has a frame. */
+    g_return_val_if_fail(si->n_frames > 0, FALSE);
+    f = &si->frames[si->n_frames - 1];
+    g_return_val_if_fail(f->kind == QIDL_KIND_STRUCT, FALSE);
+
+    known = qidl_stream__fields_find(&r->tables, fields, n_fields);
+    if (!known) {
+        learn = qidl_stream__fields_room(&r->tables, n_fields);
+    }
+    for (guint i = 0; i < n_fields; i++) {
+        const QidlScalarField *fld = &fields[i];
+        guint8 *obj = (guint8 *)base + fld->offset;
+        gsize size = scalar_size(fld->kind);
+        const guint8 *p = si->data + si->pos;
+        guint idx;
+
+        if (G_LIKELY(f->left > 0 && si->end - si->pos >= 3 + size &&
+                     (idx = get_u16(p)) < si->n_names &&
+                     p[2] == fld->kind &&
+                     (fld->kind != QIDL_KIND_BOOL || p[3] <= 1) &&
+                     (known ? idx == known[i] :
+                      reader_name_is_len(r, idx, fld->name,
+                                         fld->name_len)))) {
+            if (learn) {
+                learn[i] = (guint16)idx;
+            }
+            switch (size) {
+            case 1:
+                if (fld->kind == QIDL_KIND_BOOL) {
+                    *(bool *)obj = p[3];
+                } else {
+                    obj[0] = p[3];
+                }
+                break;
+            case 2: {
+                guint16 x = get_u16(p + 3);
+
+                memcpy(obj, &x, 2);
+                break;
+            }
+            case 4: {
+                guint32 x = get_u32(p + 3);
+
+                memcpy(obj, &x, 4);
+                break;
+            }
+            default: {
+                guint64 x = get_u64(p + 3);
+
+                memcpy(obj, &x, 8);
+                break;
+            }
+            }
+            f->left--;
+            si->pos += 3 + size;
+            continue;
+        }
+        /* A table read otherwise than in order is not learnt. */
+        learn = NULL;
+        qidl_visitor__push_field(v, fld);
+        if (!in_scalar(v, fld->name, fld->kind, obj, error)) {
+            return FALSE;
+        }
+        qidl_visitor__pop_field(v);
+    }
+    if (learn) {
+        qidl_stream__fields_add(&r->tables, fields, n_fields);
+    }
+    return TRUE;
+}
+
 static gboolean in_string(QidlVisitor *v, const char *name, char **obj,
                           GError **error)
 {
@@ -1665,6 +1811,7 @@ QidlVisitor *qidl_stream_reader_device_visitor(QidlStreamReader *r,
     si->parent.end_list = in_end_list;
     si->parent.scalar = in_scalar;
     si->parent.scalar_array = in_scalar_array;
+    si->parent.scalar_fields = in_scalar_fields;
     si->parent.string = in_string;
     si->parent.bytes = in_bytes;
     si->parent.optional = in_optional;

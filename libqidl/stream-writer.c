@@ -492,6 +492,7 @@ struct QidlStreamWriter {
     guint undo_cap;
     guint64 next_serial;
     guint n_frames;
+    QidlStreamFields tables;   /* qidl_visit_scalar_fields()'s tables */
 
     /*
      * The index of the names last looked up, by the address of the
@@ -746,6 +747,10 @@ static gboolean writer_scalar_array(QidlVisitor *v, const char *name,
                                     QidlKind kind, QidlListKind list_kind,
                                     guint32 count, void *array,
                                     GError **error);
+static gboolean writer_scalar_fields(QidlVisitor *v,
+                                     const QidlScalarField *fields,
+                                     guint n_fields, void *base,
+                                     GError **error);
 static gboolean writer_string(QidlVisitor *v, const char *name, char **obj,
                               GError **error);
 static gboolean writer_bytes(QidlVisitor *v, const char *name, guint8 *buf,
@@ -795,6 +800,7 @@ static QidlStreamWriter *writer_new(GByteArray *out, guint16 major,
     v->end_list = writer_end_list;
     v->scalar = writer_scalar;
     v->scalar_array = writer_scalar_array;
+    v->scalar_fields = writer_scalar_fields;
     v->string = writer_string;
     v->bytes = writer_bytes;
     v->optional = writer_optional;
@@ -859,6 +865,7 @@ void qidl_stream_writer_free(QidlStreamWriter *w)
     strset_clear(&w->devices);
     g_free(w->used);
     g_free(w->undo);
+    qidl_stream__fields_clear(&w->tables);
     if (w->sticky) {
         g_error_free(w->sticky);
     }
@@ -922,42 +929,17 @@ static inline guint64 name_word(const void *p, gsize len, gsize i,
  * with names already defined read @name, not the copy (a wide load of
  * narrower recent stores waits for them to reach the cache).
  */
-static inline guint name_cache_slot(const char *name)
-{
-    guintptr p = (guintptr)name;
-
-    return (guint)((p >> 3) ^ (p >> 11)) & (NAME_CACHE_SIZE - 1);
-}
-
-static gboolean name_ref(QidlVisitor *v, const char *name, guint16 *out,
-                         GError **error)
+static gboolean name_ref_len(QidlVisitor *v, const char *name, gsize len,
+                             guint16 *out, GError **error)
 {
     QidlStreamWriter *w = to_wv(v)->w;
     StrSet *t = &w->names;
-    guint slot = name_cache_slot(name);
-    gsize len;
     guint64 h = 0x9e3779b97f4a7c15u;
     guint64 any = 0;
     guint32 hash;
     gsize off;
     guint8 *dst;
 
-    if (w->name_cache[slot].name == name) {
-        guint32 idx = w->name_cache[slot].idx;
-        const StrEntry *e = &t->entries[idx];
-        const char *known = (const char *)t->bytes.data + e->off;
-        gsize i = 0;
-
-        /* Stops at the first difference: never reads past @name. */
-        while (i < e->len && name[i] == known[i]) {
-            i++;
-        }
-        if (i == e->len && name[i] == '\0') {
-            *out = (guint16)idx;
-            return TRUE;
-        }
-    }
-    len = strlen(name);
 
     if (len == 0 || len > QIDL_LIMIT_NAME_LEN) {
         goto invalid;
@@ -996,8 +978,6 @@ static gboolean name_ref(QidlVisitor *v, const char *name, guint16 *out,
         }
         if (j >= len) {
             *out = (guint16)(t->slots[i] - 1);
-            w->name_cache[slot].name = name;
-            w->name_cache[slot].idx = *out;
             return TRUE;
         }
     }
@@ -1012,8 +992,6 @@ static gboolean name_ref(QidlVisitor *v, const char *name, guint16 *out,
     }
     dst[0] = (guint8)len;
     *out = (guint16)strset_commit(t, 0, off, len, hash);
-    w->name_cache[slot].name = name;
-    w->name_cache[slot].idx = *out;
     if (G_UNLIKELY(t->n > w->used_cap)) {
         guint32 cap = MAX(w->used_cap * 2, STRSET_FIRST_CAP);
 
@@ -1028,6 +1006,44 @@ invalid:
     return vfail(v, error, QIDL_ERROR_INVALID,
                  "a field name must be 1 to %u bytes of UTF-8",
                  QIDL_LIMIT_NAME_LEN);
+}
+
+static inline guint name_cache_slot(const char *name)
+{
+    guintptr p = (guintptr)name;
+
+    return (guint)((p >> 3) ^ (p >> 11)) & (NAME_CACHE_SIZE - 1);
+}
+
+/* name_ref_len() of a NUL-terminated name, remembered by its address. */
+static gboolean name_ref(QidlVisitor *v, const char *name, guint16 *out,
+                         GError **error)
+{
+    QidlStreamWriter *w = to_wv(v)->w;
+    const StrSet *t = &w->names;
+    guint slot = name_cache_slot(name);
+
+    if (w->name_cache[slot].name == name) {
+        guint32 idx = w->name_cache[slot].idx;
+        const StrEntry *e = &t->entries[idx];
+        const char *known = (const char *)t->bytes.data + e->off;
+        gsize i = 0;
+
+        /* Stops at the first difference: never reads past @name. */
+        while (i < e->len && name[i] == known[i]) {
+            i++;
+        }
+        if (i == e->len && name[i] == '\0') {
+            *out = (guint16)idx;
+            return TRUE;
+        }
+    }
+    if (!name_ref_len(v, name, strlen(name), out, error)) {
+        return FALSE;
+    }
+    w->name_cache[slot].name = name;
+    w->name_cache[slot].idx = *out;
+    return TRUE;
 }
 
 /*
@@ -1363,6 +1379,132 @@ static gboolean writer_scalar_array(QidlVisitor *v, const char *name,
         }
     } else {
         put_le_array(dst, array, count, size);
+    }
+    return TRUE;
+}
+
+/*
+ * Writes field @f of the object at @base as begin_value() and
+ * writer_scalar() would, its name index @idx first, at @p; returns the
+ * end.
+ */
+static inline guint8 *put_field(guint8 *p, guint16 idx,
+                                const QidlScalarField *f, const void *base)
+{
+    const guint8 *obj = (const guint8 *)base + f->offset;
+
+    p[0] = idx & 0xff;
+    p[1] = idx >> 8;
+    p[2] = f->kind;
+    switch (f->kind) {
+    case QIDL_KIND_BOOL:
+        p[3] = *(const bool *)obj ? 1 : 0;
+        return p + 4;
+    case QIDL_KIND_INT8:
+    case QIDL_KIND_UINT8:
+        p[3] = obj[0];
+        return p + 4;
+    case QIDL_KIND_INT16:
+    case QIDL_KIND_UINT16: {
+        guint16 x;
+
+        memcpy(&x, obj, 2);
+        x = GUINT16_TO_LE(x);
+        memcpy(p + 3, &x, 2);
+        return p + 5;
+    }
+    case QIDL_KIND_INT32:
+    case QIDL_KIND_UINT32:
+    case QIDL_KIND_FLOAT: {
+        guint32 x;
+
+        memcpy(&x, obj, 4);
+        x = GUINT32_TO_LE(x);
+        memcpy(p + 3, &x, 4);
+        return p + 7;
+    }
+    default: {
+        /* int64, uint64, double: the core checked the kinds. */
+        guint64 x;
+
+        memcpy(&x, obj, 8);
+        x = GUINT64_TO_LE(x);
+        memcpy(p + 3, &x, 8);
+        return p + 11;
+    }
+    }
+}
+
+/*
+ * A run of fields of the struct being written, each as begin_value() and
+ * writer_scalar() write it: name index, tag, value.  The indices of a
+ * table seen before in this stream come from @tables; the first
+ * time, each name goes through name_ref() (defining it if new) with the
+ * field's segment pushed, so that its errors name the field.  A field
+ * visited twice in the struct fails as begin_value() fails.
+ */
+static gboolean writer_scalar_fields(QidlVisitor *v,
+                                     const QidlScalarField *fields,
+                                     guint n_fields, void *base,
+                                     GError **error)
+{
+    QidlStreamWriter *w = to_wv(v)->w;
+    const guint16 *known;
+    guint16 *learn = NULL;
+    WriteFrame *f;
+    guint64 mark;
+    guint8 *p;
+
+    if (w->sticky) {
+        return TRUE;
+    }
+    /* The core calls this inside a struct, which has a frame. */
+    g_return_val_if_fail(w->n_frames > 0, FALSE);
+    f = &w->frames[w->n_frames - 1];
+    g_return_val_if_fail(f->kind == QIDL_KIND_STRUCT, FALSE);
+
+    known = qidl_stream__fields_find(&w->tables, fields, n_fields);
+    if (!known) {
+        learn = qidl_stream__fields_room(&w->tables, n_fields);
+    }
+    if (G_UNLIKELY(w->undo_cap - w->n_undo < n_fields)) {
+        w->undo_cap = MAX(w->undo_cap * 2, MAX(w->n_undo + n_fields, 64));
+        w->undo = g_renew(UsedUndo, w->undo, w->undo_cap);
+    }
+    /* At most a name index, a tag and 8 bytes per field. */
+    p = buf_room(&w->buf, (gsize)n_fields * 11);
+    mark = f->serial + 1;
+    for (guint i = 0; i < n_fields; i++) {
+        const QidlScalarField *fld = &fields[i];
+        guint64 *slot;
+        guint16 idx;
+
+        if (known) {
+            idx = known[i];
+        } else {
+            g_return_val_if_fail(fld->name[fld->name_len] == '\0', FALSE);
+            qidl_visitor__push_field(v, fld);
+            if (!name_ref_len(v, fld->name, fld->name_len, &idx, error)) {
+                return FALSE;
+            }
+            qidl_visitor__pop_field(v);
+            learn[i] = idx;
+        }
+        /* name_ref_len() may have grown @used. */
+        slot = &w->used[idx];
+        if (G_UNLIKELY(*slot == mark)) {
+            qidl_visitor__push_field(v, fld);
+            return vfail(v, error, QIDL_ERROR_INVALID,
+                         "field visited twice in one struct");
+        }
+        w->undo[w->n_undo++] = (UsedUndo) { idx, *slot };
+        *slot = mark;
+        p = put_field(p, idx, fld, base);
+    }
+    w->buf.len = (gsize)(p - w->buf.data);
+    f->n += n_fields;
+    if (!known) {
+        qidl_stream__fields_add(&w->tables, fields, n_fields);
     }
     return TRUE;
 }

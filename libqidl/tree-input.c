@@ -268,6 +268,41 @@ static gboolean tree_in_scalar_array(QidlVisitor *v, const char *name,
     return TRUE;
 }
 
+/*
+ * A run of fields.  The common case inline: the struct's next child in
+ * order is the field, of its kind; anything else (a field out of order,
+ * missing or of another kind) goes to tree_in_scalar() with the field's
+ * segment pushed, which finds it by name or fails as the field's own
+ * visit would.
+ */
+static gboolean tree_in_scalar_fields(QidlVisitor *v,
+                                      const QidlScalarField *fields,
+                                      guint n_fields, void *base,
+                                      GError **error)
+{
+    TreeInFrame *f = tree_in_top(to_tree_in(v));
+
+    for (guint i = 0; i < n_fields; i++) {
+        const QidlScalarField *fld = &fields[i];
+        const QidlNode *c = f->cursor;
+        void *obj = (guint8 *)base + fld->offset;
+
+        if (!f->seen && c && c->kind == fld->kind && c->name &&
+            strcmp(c->name, fld->name) == 0) {
+            qidl_node__get_scalar(c, obj);
+            f->n_in_order++;
+            f->cursor = c->next;
+            continue;
+        }
+        qidl_visitor__push_field(v, fld);
+        if (!tree_in_scalar(v, fld->name, fld->kind, obj, error)) {
+            return FALSE;
+        }
+        qidl_visitor__pop_field(v);
+    }
+    return TRUE;
+}
+
 static gboolean tree_in_string(QidlVisitor *v, const char *name, char **obj,
                                GError **error)
 {
@@ -343,6 +378,7 @@ QidlVisitor *qidl_tree_input_visitor_new(const QidlNode *node,
     ti->parent.end_list = tree_in_end_list;
     ti->parent.scalar = tree_in_scalar;
     ti->parent.scalar_array = tree_in_scalar_array;
+    ti->parent.scalar_fields = tree_in_scalar_fields;
     ti->parent.string = tree_in_string;
     ti->parent.bytes = tree_in_bytes;
     ti->parent.optional = tree_in_optional;

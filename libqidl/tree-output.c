@@ -172,6 +172,33 @@ static gboolean tree_out_scalar_array(QidlVisitor *v, const char *name,
     return TRUE;
 }
 
+/*
+ * A run of fields: a scalar node per field, checked and added as
+ * tree_out_scalar() does, with the field's segment pushed so that a
+ * field visited twice names itself.
+ */
+static gboolean tree_out_scalar_fields(QidlVisitor *v,
+                                       const QidlScalarField *fields,
+                                       guint n_fields, void *base,
+                                       GError **error)
+{
+    TreeOutput *to = to_tree_out(v);
+
+    for (guint i = 0; i < n_fields; i++) {
+        const QidlScalarField *f = &fields[i];
+
+        qidl_visitor__push_field(v, f);
+        /* In a struct: every field keeps its name. */
+        if (!tree_out_check(to, f->name, error)) {
+            return FALSE;
+        }
+        tree_out_add(to, qidl_tree__new_scalar(to->tree, f->name, f->kind,
+                                               (guint8 *)base + f->offset));
+        qidl_visitor__pop_field(v);
+    }
+    return TRUE;
+}
+
 static gboolean tree_out_string(QidlVisitor *v, const char *name, char **obj,
                                 GError **error)
 {
@@ -232,6 +259,7 @@ QidlVisitor *qidl_tree_output_visitor_new(QidlTree *tree, QidlNode *parent)
     to->parent.end_list = tree_out_end_list;
     to->parent.scalar = tree_out_scalar;
     to->parent.scalar_array = tree_out_scalar_array;
+    to->parent.scalar_fields = tree_out_scalar_fields;
     to->parent.string = tree_out_string;
     to->parent.bytes = tree_out_bytes;
     to->parent.optional = tree_out_optional;

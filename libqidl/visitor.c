@@ -542,6 +542,44 @@ gboolean qidl_visit_scalar_array(QidlVisitor *v, const char *name,
     return TRUE;
 }
 
+gboolean qidl_visit_scalar_fields(QidlVisitor *v,
+                                  const QidlScalarField *fields,
+                                  guint n_fields, void *base,
+                                  GError **error)
+{
+    const QidlPathSegment *parent;
+
+    g_return_val_if_fail(v != NULL, FALSE);
+    g_return_val_if_fail(fields != NULL || n_fields == 0, FALSE);
+    g_return_val_if_fail(base != NULL || n_fields == 0, FALSE);
+    /*
+     * What implementations rely on (visitor-impl.h): a few instructions
+     * per field, against a call per field saved.  The names themselves
+     * are not read here (a visitor that knows the table does not read
+     * them at all); those that read a name check its name_len.
+     */
+    for (guint i = 0; i < n_fields; i++) {
+        g_return_val_if_fail(fields[i].name != NULL, FALSE);
+        g_return_val_if_fail(kind_is_scalar(fields[i].kind), FALSE);
+    }
+
+    if (n_fields == 0) {
+        return TRUE;
+    }
+    parent = v->n_segments > 0 ? &v->segments[v->n_segments - 1] : NULL;
+    if (v->scalar_fields && parent && parent->kind == QIDL_KIND_STRUCT) {
+        return v->scalar_fields(v, fields, n_fields, base, error);
+    }
+    /* Without the callback, or at the top or in a list: field by field. */
+    for (guint i = 0; i < n_fields; i++) {
+        if (!visit_scalar(v, fields[i].name, fields[i].kind,
+                          (guint8 *)base + fields[i].offset, error)) {
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 /* Each inlines visit_scalar(): one call per value, not two. */
 #define DEFINE_SCALAR(fn, ctype, kind)                                      \
     gboolean qidl_visit_##fn(QidlVisitor *v, const char *name, ctype *obj,  \

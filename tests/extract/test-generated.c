@@ -19,10 +19,13 @@
 
 #include <qidl/json.h>
 #include <qidl/legacy.h>
+#include <qidl/pretty.h>
+#include <qidl/stream.h>
 #include <qidl/tree.h>
 
 #include "constraints.qidl.h"
 #include "containers.qidl.h"
+#include "runs.qidl.h"
 #include "scalars.qidl.h"
 #include "shapes.qidl.h"
 #include "uart.qidl.h"
@@ -807,6 +810,383 @@ static void test_generated__field_tables(void **state)
                         "setup_index <= setup_len");
 }
 
+/* ---- runs of fields (runs.h) ----------------------------------------- */
+
+/* Random values every bound and check accepts; padding zeroed. */
+static void fill_runs(Runs *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->flag = rrange(0, 1);
+    r->c = (char)rrange(0, 255);
+    r->i8 = (int8_t)rrange(0, 255);
+    r->u8 = (uint8_t)rrange(0, 255);
+    r->i16 = (int16_t)rrange(0, 65535);
+    r->u16 = (uint16_t)rrange(0, 65535);
+    r->i32 = (int32_t)g_rand_int(rnd);
+    r->u32 = rrange(2, 1000);
+    r->i64 = (int64_t)r64();
+    r->ll = (long long)r64();
+    r->u64 = r64();
+    r->f = (float)g_rand_double_range(rnd, -1e6, 1e6);
+    r->d = g_rand_double_range(rnd, -1e300, 1e300);
+    r->color = (Color)rrange(COLOR_RED, COLOR_BLUE);
+    r->level = (uint8_t)rrange(0, 3);
+    r->a = (uint8_t)rrange(0, 255);
+    r->b = (uint8_t)rrange(0, 255);
+    r->count = (uint8_t)rrange(0, 4);
+    for (int i = 0; i < 4; i++) {
+        r->regs[i] = i < r->count ? (uint8_t)rrange(0, 255) : 0;
+    }
+    r->cursor = (uint8_t)rrange(0, 3);
+    r->x = (uint16_t)rrange(0, 65535);
+    r->y = (uint16_t)rrange(0, 65535);
+    r->dflt = (uint8_t)rrange(4, 6);
+    r->z = (uint16_t)rrange(0, 65535);
+    r->has_opt = rrange(0, 1);
+    r->opt = r->has_opt ? g_rand_int(rnd) : 0;
+    r->w1 = g_rand_int(rnd);
+    r->w2 = g_rand_int(rnd);
+    g_strlcpy(r->name, "runs", sizeof(r->name));
+    r->pair.lo = (uint16_t)rrange(0, 65535);
+    r->pair.hi = (uint16_t)rrange(0, 65535);
+    r->p1 = g_rand_int(rnd);
+    r->p2 = g_rand_int(rnd);
+    r->v2a = g_rand_int(rnd);
+    r->v2b = g_rand_int(rnd);
+    r->v3a = g_rand_int(rnd);
+    r->v3b = g_rand_int(rnd);
+    r->v3c = rrange(8, 10);
+    r->s1 = (uint16_t)rrange(0, 65535);
+    r->s2 = (uint16_t)rrange(0, 65535);
+    r->s3 = (uint8_t)rrange(0, 2);
+    r->last = (uint8_t)rrange(0, 255);
+}
+
+/*
+ * Each visitor is given the generated visit of Runs twice: directly,
+ * which makes one qidl_visit_scalar_fields() call per run and reaches
+ * the visitor's scalar_fields, and through a trace visitor, which has
+ * none, so that the core turns each run into the fields' own calls on
+ * the visitor underneath.  Both must write and read exactly alike.
+ */
+static QidlVisitor *maybe_traced(QidlVisitor *inner, gboolean traced,
+                                 GString *log)
+{
+    return traced ? qidl_trace_visitor_new(inner, log) : NULL;
+}
+
+static GByteArray *runs_legacy(Runs *r, gboolean traced)
+{
+    GByteArray *bytes = g_byte_array_new();
+    g_autoptr(QidlVisitor) o = qidl_legacy_output_visitor_new(bytes);
+    g_autoptr(GString) log = g_string_new(NULL);
+    g_autoptr(QidlVisitor) t = maybe_traced(o, traced, log);
+    g_autoptr(GError) error = NULL;
+
+    CHECK(qidl_visit_Runs(t ? t : o, "dev", r, &error));
+    CHECK(qidl_visitor_complete(o, &error));
+    return bytes;
+}
+
+/* Two devices, so that the writer and the reader meet each table again. */
+static GByteArray *runs_stream(Runs *r, gboolean traced)
+{
+    GByteArray *out = g_byte_array_new();
+    g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(out, "t", "1", 0);
+    g_autoptr(GError) error = NULL;
+
+    for (int i = 0; i < 2; i++) {
+        QidlVisitor *v = qidl_stream_writer_begin_device(
+            w, "runs", i ? "/r1" : "/r0", 3);
+        g_autoptr(GString) log = g_string_new(NULL);
+        g_autoptr(QidlVisitor) t = maybe_traced(v, traced, log);
+
+        CHECK(qidl_visit_Runs(t ? t : v, i ? "dev1" : "dev0", r, &error));
+        CHECK(qidl_stream_writer_end_device(w, &error));
+    }
+    CHECK(qidl_stream_writer_finish(w, &error));
+    return out;
+}
+
+/*
+ * Fills @n objects with 0xee, to see which fields a load wrote, but for
+ * the bools the visit reads before it loads (has_opt decides on output
+ * only, yet is read either way; no bool may hold 0xee).
+ */
+static void poison_runs(Runs *r, int n)
+{
+    memset(r, 0xee, n * sizeof(*r));
+    for (int i = 0; i < n; i++) {
+        r[i].flag = false;
+        r[i].has_opt = false;
+    }
+}
+
+/*
+ * Loads @len legacy bytes at source version @version into @r, first
+ * poisoned; returns the error.
+ */
+static GError *runs_from_legacy(const guint8 *data, gsize len,
+                                guint32 version, Runs *r, gboolean traced)
+{
+    g_autoptr(QidlVisitor) i = qidl_legacy_input_visitor_new(data, len, 0,
+                                                             0);
+    g_autoptr(GString) log = g_string_new(NULL);
+    g_autoptr(QidlVisitor) t = maybe_traced(i, traced, log);
+    GError *error = NULL;
+
+    poison_runs(r, 1);
+    qidl_visitor_set_version(i, version);
+    if (t) {
+        qidl_visitor_set_version(t, version);
+    }
+    if (qidl_visit_Runs(t ? t : i, "dev", r, &error)) {
+        qidl_visitor_complete(i, &error);
+    }
+    return error;
+}
+
+/* Loads both devices of @s into @r[0], @r[1]; returns the error. */
+static GError *runs_from_stream(const GByteArray *s, Runs *r,
+                                gboolean traced)
+{
+    g_autoptr(QidlStreamReader) reader = NULL;
+    GError *error = NULL;
+
+    poison_runs(r, 2);
+    reader = qidl_stream_reader_new(s->data, s->len, &error);
+    if (!reader) {
+        return error;
+    }
+    for (int k = 0; k < 2; k++) {
+        const QidlStreamDevice *dev;
+        g_autoptr(QidlVisitor) i = NULL;
+        g_autoptr(GString) log = g_string_new(NULL);
+        g_autoptr(QidlVisitor) t = NULL;
+
+        if (!qidl_stream_reader_next(reader, &dev, &error)) {
+            return error;
+        }
+        i = qidl_stream_reader_device_visitor(reader, 0);
+        t = maybe_traced(i, traced, log);
+        if (t) {
+            qidl_visitor_set_version(t, qidl_visitor_get_version(i));
+        }
+        if (!qidl_visit_Runs(t ? t : i, k ? "dev1" : "dev0", &r[k],
+                             &error) ||
+            !qidl_visitor_complete(i, &error)) {
+            return error;
+        }
+    }
+    return NULL;
+}
+
+/* The same bytes, nodes and loaded objects either way, for every shape. */
+static void test_generated__runs_same_as_fields(void **state)
+{
+    for (int n = 0; n < ITERATIONS; n++) {
+        g_autoptr(GByteArray) leg_bulk = NULL;
+        g_autoptr(GByteArray) leg_loop = NULL;
+        g_autoptr(GByteArray) str_bulk = NULL;
+        g_autoptr(GByteArray) str_loop = NULL;
+        g_autoptr(QidlTree) tree = qidl_tree_new();
+        g_autoptr(GError) error = NULL;
+        QidlNode *nodes[2];
+        Runs in, bulk[2], loop[2];
+
+        fill_runs(&in);
+        leg_bulk = runs_legacy(&in, FALSE);
+        leg_loop = runs_legacy(&in, TRUE);
+        assert_int_equal(leg_bulk->len, leg_loop->len);
+        assert_memory_equal(leg_bulk->data, leg_loop->data, leg_bulk->len);
+        str_bulk = runs_stream(&in, FALSE);
+        str_loop = runs_stream(&in, TRUE);
+        assert_int_equal(str_bulk->len, str_loop->len);
+        assert_memory_equal(str_bulk->data, str_loop->data, str_bulk->len);
+        for (int t = 0; t < 2; t++) {
+            g_autoptr(QidlVisitor) o = qidl_tree_output_visitor_new(tree,
+                                                                    NULL);
+            g_autoptr(GString) log = g_string_new(NULL);
+            g_autoptr(QidlVisitor) tr = maybe_traced(o, t, log);
+
+            CHECK(qidl_visit_Runs(tr ? tr : o, t ? "loop" : "bulk", &in,
+                                  &error));
+            nodes[t] = qidl_tree_output_visitor_get_result(o);
+        }
+        assert_int_equal(qidl_node_get_n_children(nodes[0]),
+                         qidl_node_get_n_children(nodes[1]));
+        for (guint c = 0; c < qidl_node_get_n_children(nodes[0]); c++) {
+            assert_true(qidl_node_equal(qidl_node_get_nth_child(nodes[0], c),
+                                        qidl_node_get_nth_child(nodes[1],
+                                                                c)));
+        }
+
+        /* Loads: legacy, the stream's direct reader, the tree. */
+        for (int t = 0; t < 2; t++) {
+            g_autoptr(GError) e = runs_from_legacy(
+                leg_bulk->data, leg_bulk->len, QIDL_VERSION_CURRENT,
+                t ? &loop[0] : &bulk[0], t);
+
+            assert_null(e);
+        }
+        assert_memory_equal(&bulk[0], &loop[0], sizeof(Runs));
+        assert_memory_equal(&bulk[0].flag, &in.flag,
+                            offsetof(Runs, cache) - offsetof(Runs, flag));
+        assert_true(bulk[0].d == in.d && bulk[0].last == in.last);
+        for (int t = 0; t < 2; t++) {
+            g_autoptr(GError) e = runs_from_stream(str_bulk, t ? loop : bulk,
+                                                   t);
+
+            assert_null(e);
+        }
+        assert_memory_equal(bulk, loop, sizeof(bulk));
+        assert_true(bulk[1].u64 == in.u64);
+        assert_true(!in.s3 || bulk[1].s2 == in.s2);
+        for (int t = 0; t < 2; t++) {
+            g_autoptr(QidlVisitor) i = qidl_tree_input_visitor_new(nodes[0],
+                                                                   0);
+            g_autoptr(GString) log = g_string_new(NULL);
+            g_autoptr(QidlVisitor) tr = maybe_traced(i, t, log);
+            Runs *r = t ? &loop[0] : &bulk[0];
+
+            poison_runs(r, 1);
+            CHECK(qidl_visit_Runs(tr ? tr : i, "bulk", r, &error));
+            CHECK(qidl_visitor_complete(i, &error));
+        }
+        assert_memory_equal(&bulk[0], &loop[0], sizeof(Runs));
+    }
+}
+
+/* CRC-32C, bit by bit, for re-sealing a stream a test cut short. */
+static guint32 ref_crc32c(const guint8 *p, gsize len)
+{
+    guint32 c = 0xffffffff;
+
+    for (gsize i = 0; i < len; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++) {
+            c = (c & 1) ? (c >> 1) ^ 0x82f63b78 : c >> 1;
+        }
+    }
+    return ~c;
+}
+
+static void put32(guint8 *p, guint32 v)
+{
+    p[0] = v & 0xff;
+    p[1] = (v >> 8) & 0xff;
+    p[2] = (v >> 16) & 0xff;
+    p[3] = v >> 24;
+}
+
+static guint32 get32(const guint8 *p)
+{
+    return p[0] | (p[1] << 8) | (p[2] << 16) | ((guint32)p[3] << 24);
+}
+
+/* Offset of the first record of a plain stream (after its header). */
+static gsize first_record(const GByteArray *s)
+{
+    gsize pos = 16;
+
+    pos += 2 + (s->data[pos] | (s->data[pos + 1] << 8));
+    pos += 2 + (s->data[pos] | (s->data[pos + 1] << 8));
+    return pos + 4;
+}
+
+/* Every record's CRC and the end record's stream CRC, recomputed. */
+static void fix_checksums(GByteArray *s)
+{
+    gsize pos = first_record(s);
+
+    while (pos < s->len) {
+        guint32 len = get32(s->data + pos + 1);
+
+        if (s->data[pos] == QIDL_STREAM_RECORD_END) {
+            put32(s->data + pos + 9, ref_crc32c(s->data, pos));
+        }
+        put32(s->data + pos + 5 + len, ref_crc32c(s->data + pos, 5 + len));
+        pos += 9 + len;
+    }
+}
+
+/* Both loads failed alike, or both succeeded; the same fields loaded. */
+static void assert_same_outcome(const GError *eb, const GError *el,
+                                const void *bulk, const void *loop,
+                                gsize size)
+{
+    assert_true((eb == NULL) == (el == NULL));
+    if (eb) {
+        assert_int_equal(eb->code, el->code);
+        assert_string_equal(eb->message, el->message);
+    }
+    assert_memory_equal(bulk, loop, size);
+}
+
+/*
+ * Legacy bytes cut at every offset, at every source version (a cut just
+ * before the subsection loads without it); a stream whose second device
+ * record is cut at every offset of its body, checksums re-sealed: the
+ * same outcome and the same fields loaded either way.
+ */
+static void test_generated__runs_truncated_fail(void **state)
+{
+    static const guint32 versions[] = { 1, 2, 3 };
+    g_autoptr(GByteArray) bytes = NULL;
+    g_autoptr(GByteArray) stream = NULL;
+    gsize rec, body, len;
+    Runs in;
+
+    fill_runs(&in);
+    /* 147 bytes: the FIFO full, the optional field and the subsection. */
+    in.count = 4;
+    in.has_opt = TRUE;
+    in.s3 = 1;
+    bytes = runs_legacy(&in, FALSE);
+    assert_int_equal(bytes->len, 147);
+    for (gsize v = 0; v < G_N_ELEMENTS(versions); v++) {
+        for (gsize cut = 0; cut < bytes->len; cut++) {
+            Runs bulk, loop;
+            g_autoptr(GError) eb = runs_from_legacy(bytes->data, cut,
+                                                    versions[v], &bulk,
+                                                    FALSE);
+            g_autoptr(GError) el = runs_from_legacy(bytes->data, cut,
+                                                    versions[v], &loop,
+                                                    TRUE);
+
+            assert_same_outcome(eb, el, &bulk, &loop, sizeof(bulk));
+            if (versions[v] == 3 && cut == bytes->len - 1) {
+                assert_non_null(eb);
+                assert_string_equal(eb->message,
+                                    "dev.runs/extra.s3: need 1 byte at byte "
+                                    "offset 146, 0 left");
+            }
+        }
+    }
+
+    stream = runs_stream(&in, FALSE);
+    rec = first_record(stream);
+    rec += 9 + get32(stream->data + rec + 1);
+    body = rec + 5;
+    len = get32(stream->data + rec + 1);
+    for (gsize cut = 0; cut < len; cut++) {
+        g_autoptr(GByteArray) s = g_byte_array_new();
+        g_autoptr(GError) eb = NULL;
+        g_autoptr(GError) el = NULL;
+        Runs bulk[2], loop[2];
+
+        g_byte_array_append(s, stream->data, stream->len);
+        g_byte_array_remove_range(s, (guint)(body + cut),
+                                  (guint)(len - cut));
+        put32(s->data + rec + 1, (guint32)cut);
+        fix_checksums(s);
+        eb = runs_from_stream(s, bulk, FALSE);
+        el = runs_from_stream(s, loop, TRUE);
+        assert_non_null(eb);
+        assert_same_outcome(eb, el, bulk, loop, sizeof(bulk));
+    }
+}
+
 int main(void)
 {
     const char *seed_env = g_getenv("QIDL_TEST_SEED");
@@ -831,6 +1211,8 @@ int main(void)
         cmocka_unit_test(test_generated__uart_skipped_kept),
         cmocka_unit_test(test_generated__uart_size_is_fail),
         cmocka_unit_test(test_generated__field_tables),
+        cmocka_unit_test(test_generated__runs_same_as_fields),
+        cmocka_unit_test(test_generated__runs_truncated_fail),
     };
     int rc;
 

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <qidl/legacy.h>
 
+#include "fields.h"
 #include "sample.h"
 
 /*
@@ -1220,6 +1221,149 @@ static void test_legacy__scalar_array_bool_invalid_fail(void **state)
     }
 }
 
+/* ---- qidl_visit_scalar_fields() ---- */
+
+/* fields_dev_init()'s FieldsDev: its values back to back, big-endian. */
+static const guint8 fields_wire[] = {
+    0xa5,                                            /* head */
+    0x01,                                            /* flag */
+    0xfe,                                            /* i8 = -2 */
+    0x10,                                            /* u8 */
+    0xfe, 0xd4,                                      /* i16 = -300 */
+    0xbe, 0xef,                                      /* u16 */
+    0xff, 0xfe, 0xee, 0x90,                          /* i32 = -70000 */
+    0xde, 0xad, 0xbe, 0xef,                          /* u32 */
+    0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,  /* i64 */
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,  /* u64 */
+    0x3f, 0xc0, 0x00, 0x00,                          /* f = 1.5 */
+    0xbf, 0xb9, 0x99, 0x99, 0x99, 0x99, 0x99, 0x9a,  /* d = -0.1 */
+    0x5a,                                            /* tail */
+};
+
+/* Saves @d after @prefix bytes already in the output. */
+static GByteArray *save_fields(FieldsDev *d, gsize prefix, gboolean bulk)
+{
+    GByteArray *out = g_byte_array_new();
+    g_autoptr(QidlVisitor) v = qidl_legacy_output_visitor_new(out);
+    g_autoptr(GError) error = NULL;
+
+    for (gsize i = 0; i < prefix; i++) {
+        g_byte_array_append(out, (const guint8 *)"\x77", 1);
+    }
+    assert_true(fields_dev_visit(v, "dev", d, fields_run, FIELDS_RUN_LEN,
+                                 bulk, &error));
+    assert_true(qidl_visitor_complete(v, &error));
+    assert_null(error);
+    return out;
+}
+
+/* Loads @len bytes into @d, first filled with 0xee; returns the error. */
+static GError *load_fields(const guint8 *data, gsize len, FieldsDev *d,
+                           gboolean bulk)
+{
+    g_autoptr(QidlVisitor) v =
+        qidl_legacy_input_visitor_new(data, len, 100, QIDL_LEGACY_INPUT_NONE);
+    GError *error = NULL;
+
+    memset(d, 0xee, sizeof(*d));
+    if (fields_dev_visit(v, "dev", d, fields_run, FIELDS_RUN_LEN, bulk,
+                         &error)) {
+        qidl_visitor_complete(v, &error);
+    }
+    return error;
+}
+
+/* The bytes by hand, either way, after other bytes or not; and back. */
+static void test_legacy__scalar_fields_bytes(void **state)
+{
+    FieldsDev src;
+
+    fields_dev_init(&src);
+    for (int b = 0; b < 2; b++) {
+        g_autoptr(GByteArray) out = save_fields(&src, 0, b);
+        g_autoptr(GByteArray) after = save_fields(&src, 3, b);
+
+        assert_bytes(out, fields_wire, sizeof(fields_wire));
+        assert_int_equal(after->len, 3 + sizeof(fields_wire));
+        assert_memory_equal(after->data, "\x77\x77\x77", 3);
+        assert_memory_equal(after->data + 3, fields_wire,
+                            sizeof(fields_wire));
+        for (int lb = 0; lb < 2; lb++) {
+            FieldsDev dst;
+            g_autoptr(GError) error = load_fields(out->data, out->len, &dst,
+                                                  lb);
+
+            assert_null(error);
+            assert_int_equal(dst.head, src.head);
+            for (guint i = 0; i < FIELDS_RUN_LEN; i++) {
+                assert_memory_equal((guint8 *)&dst + fields_run[i].offset,
+                                    (guint8 *)&src + fields_run[i].offset,
+                                    qidl_kind_size(fields_run[i].kind));
+            }
+            assert_int_equal(dst.tail, src.tail);
+        }
+    }
+}
+
+/*
+ * Cut at every offset: the same error (the field, its offset, what is
+ * left) and the same fields loaded, field by field or not.
+ */
+static void test_legacy__scalar_fields_truncated_fail(void **state)
+{
+    for (gsize len = 0; len < sizeof(fields_wire); len++) {
+        FieldsDev loop_dst, bulk_dst;
+        g_autoptr(GError) loop = load_fields(fields_wire, len, &loop_dst,
+                                             FALSE);
+        g_autoptr(GError) bulk = load_fields(fields_wire, len, &bulk_dst,
+                                             TRUE);
+
+        assert_non_null(loop);
+        assert_qidl_error(bulk, QIDL_ERROR_TRUNCATED, loop->message);
+        assert_int_equal(loop->code, QIDL_ERROR_TRUNCATED);
+        assert_memory_equal(&loop_dst, &bulk_dst, sizeof(loop_dst));
+    }
+    /* Two of them in full. */
+    {
+        FieldsDev dst;
+        g_autoptr(GError) e1 = load_fields(fields_wire, 3, &dst, TRUE);
+        g_autoptr(GError) e2 = load_fields(fields_wire, 43, &dst, TRUE);
+
+        assert_qidl_error(e1, QIDL_ERROR_TRUNCATED,
+                          "dev.u8: need 1 byte at byte offset 103, 0 left");
+        assert_qidl_error(e2, QIDL_ERROR_TRUNCATED,
+                          "dev.d: need 8 bytes at byte offset 136, 7 left");
+        /* Loaded up to f, d untouched. */
+        assert_true(dst.f == 1.5f);
+        assert_memory_equal(&dst.d, "\xee\xee\xee\xee\xee\xee\xee\xee",
+                            8);
+    }
+}
+
+/* A bool byte other than 0 or 1: refused either way, as by the field. */
+static void test_legacy__scalar_fields_bool_invalid_fail(void **state)
+{
+    static const guint8 bad[] = { 2, 0x80, 0xff };
+
+    for (gsize k = 0; k < G_N_ELEMENTS(bad); k++) {
+        guint8 wire[sizeof(fields_wire)];
+        g_autofree char *want = g_strdup_printf(
+            "dev.flag: invalid bool value %u at byte offset 101", bad[k]);
+
+        memcpy(wire, fields_wire, sizeof(wire));
+        wire[1] = bad[k];
+        for (int b = 0; b < 2; b++) {
+            FieldsDev dst;
+            g_autoptr(GError) error = load_fields(wire, sizeof(wire), &dst,
+                                                  b);
+
+            assert_qidl_error(error, QIDL_ERROR_INVALID, want);
+            assert_int_equal(dst.head, 0xa5);
+            assert_int_equal(dst.i8, (gint8)0xee);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1257,6 +1401,9 @@ int main(void)
         cmocka_unit_test(test_legacy__scalar_array_same_as_elements),
         cmocka_unit_test(test_legacy__scalar_array_truncated_fail),
         cmocka_unit_test(test_legacy__scalar_array_bool_invalid_fail),
+        cmocka_unit_test(test_legacy__scalar_fields_bytes),
+        cmocka_unit_test(test_legacy__scalar_fields_truncated_fail),
+        cmocka_unit_test(test_legacy__scalar_fields_bool_invalid_fail),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

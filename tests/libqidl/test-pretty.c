@@ -21,6 +21,7 @@
 #include <qidl/legacy.h>
 #include <qidl/pretty.h>
 
+#include "fields.h"
 #include "sample.h"
 
 /*
@@ -862,6 +863,111 @@ static void test_pretty__trace_complete_fail(void **state)
     sample_clear(&loaded);
 }
 
+/* ---- qidl_visit_scalar_fields() ---- */
+
+static const char *const fields_pretty[] = {
+    "dev.head = (uint8) 0xa5",
+    "dev.flag = (bool) true",
+    "dev.i8 = (int8) -0x2",
+    "dev.u8 = (uint8) 0x10",
+    "dev.i16 = (int16) -0x12c",
+    "dev.u16 = (uint16) 0xbeef",
+    "dev.i32 = (int32) -0x11170",
+    "dev.u32 = (uint32) 0xdeadbeef",
+    "dev.i64 = (int64) -0x7fffffffffffffff",
+    "dev.u64 = (uint64) 0xfffffffffffffffe",
+    "dev.f = (float) 1.5",
+    "dev.d = (double) -0.10000000000000001",
+    "dev.tail = (uint8) 0x5a",
+};
+
+/*
+ * The pretty printer and the trace have no scalar_fields: the core's
+ * calls per field print exactly what the fields' own calls print.
+ */
+static void test_pretty__scalar_fields_same_text(void **state)
+{
+    FieldsDev d;
+
+    fields_dev_init(&d);
+    for (int b = 0; b < 2; b++) {
+        g_autoptr(GString) out = g_string_new(NULL);
+        g_autoptr(GString) log = g_string_new(NULL);
+        g_autoptr(QidlVisitor) pretty = qidl_pretty_visitor_new(out);
+        g_autoptr(QidlVisitor) trace = qidl_trace_visitor_new(NULL, log);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GString) want_log = g_string_new("start_struct dev\n");
+
+        assert_true(fields_dev_visit(pretty, "dev", &d, fields_run,
+                                     FIELDS_RUN_LEN, b, &error));
+        assert_true(qidl_visitor_complete(pretty, &error));
+        assert_lines(out->str, fields_pretty, G_N_ELEMENTS(fields_pretty));
+
+        assert_true(fields_dev_visit(trace, "dev", &d, fields_run,
+                                     FIELDS_RUN_LEN, b, &error));
+        assert_true(qidl_visitor_complete(trace, &error));
+        assert_null(error);
+        /* The trace's line per value: its kind, then the pretty line's
+         * path and value. */
+        for (gsize i = 0; i < G_N_ELEMENTS(fields_pretty); i++) {
+            const char *line = fields_pretty[i];
+            const char *kind = strchr(line, '(') + 1;
+            const char *value = strchr(kind, ')') + 2;
+
+            g_string_append_printf(want_log, "%.*s %.*s= %s\n",
+                                   (int)(strchr(kind, ')') - kind), kind,
+                                   (int)(strchr(line, '=') - line), line,
+                                   value);
+        }
+        g_string_append(want_log, "end_struct dev\ncomplete\n");
+        assert_string_equal(log->str, want_log->str);
+    }
+}
+
+/*
+ * A trace around a legacy load that fails inside the run: the same log,
+ * the same error and the same fields loaded either way.
+ */
+static void test_pretty__scalar_fields_trace_truncated_fail(void **state)
+{
+    static const char *const expected[] = {
+        "start_struct dev",
+        "uint8 dev.head = 0xa5",
+        "bool dev.flag = true",
+        "int8 dev.i8 = -0x2",
+        "uint8 dev.u8 = 0x10",
+        "int16 dev.i16",
+        "! dev.i16: need 2 bytes at byte offset 4, 1 left",
+    };
+    g_autoptr(GByteArray) bytes = g_byte_array_new();
+    g_autoptr(QidlVisitor) out = qidl_legacy_output_visitor_new(bytes);
+    FieldsDev d;
+
+    fields_dev_init(&d);
+    assert_true(fields_dev_visit(out, "dev", &d, fields_run, FIELDS_RUN_LEN,
+                                 TRUE, NULL));
+    for (int b = 0; b < 2; b++) {
+        g_autoptr(QidlVisitor) in =
+            qidl_legacy_input_visitor_new(bytes->data, 5, 0,
+                                          QIDL_LEGACY_INPUT_NONE);
+        g_autoptr(GString) log = g_string_new(NULL);
+        g_autoptr(QidlVisitor) v = qidl_trace_visitor_new(in, log);
+        g_autoptr(GError) error = NULL;
+        FieldsDev loaded;
+
+        memset(&loaded, 0xee, sizeof(loaded));
+        assert_false(fields_dev_visit(v, "dev", &loaded, fields_run,
+                                      FIELDS_RUN_LEN, b, &error));
+        assert_true(g_error_matches(error, QIDL_ERROR,
+                                    QIDL_ERROR_TRUNCATED));
+        assert_string_equal(error->message,
+                            "dev.i16: need 2 bytes at byte offset 4, 1 left");
+        assert_lines(log->str, expected, G_N_ELEMENTS(expected));
+        assert_int_equal(loaded.u8, 0x10);
+        assert_int_equal(loaded.i16, (gint16)0xeeee);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -882,6 +988,8 @@ int main(void)
         cmocka_unit_test(
             test_pretty__trace_legacy_input_truncated_in_list_fail),
         cmocka_unit_test(test_pretty__trace_complete_fail),
+        cmocka_unit_test(test_pretty__scalar_fields_same_text),
+        cmocka_unit_test(test_pretty__scalar_fields_trace_truncated_fail),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,6 +19,7 @@
 #include <qidl/json.h>
 #include <qidl/stream.h>
 
+#include "fields.h"
 #include "sample.h"
 
 /* ---- helpers ---- */
@@ -1979,6 +1980,566 @@ static void test_stream__names_from_one_buffer(void **state)
                           "one struct");
 }
 
+/* ---- qidl_visit_scalar_fields() ---- */
+
+#define RUN_FIELD(name, field, kind) \
+    { name, offsetof(FieldsDev, field), kind, sizeof(name) - 1 }
+
+/* fields_run with u16 written as an int16. */
+static const QidlScalarField run_int16[] = {
+    RUN_FIELD("flag", flag, QIDL_KIND_BOOL),
+    RUN_FIELD("i8", i8, QIDL_KIND_INT8),
+    RUN_FIELD("u8", u8, QIDL_KIND_UINT8),
+    RUN_FIELD("i16", i16, QIDL_KIND_INT16),
+    RUN_FIELD("u16", u16, QIDL_KIND_INT16),
+    RUN_FIELD("i32", i32, QIDL_KIND_INT32),
+    RUN_FIELD("u32", u32, QIDL_KIND_UINT32),
+    RUN_FIELD("i64", i64, QIDL_KIND_INT64),
+    RUN_FIELD("u64", u64, QIDL_KIND_UINT64),
+    RUN_FIELD("f", f, QIDL_KIND_FLOAT),
+    RUN_FIELD("d", d, QIDL_KIND_DOUBLE),
+};
+
+/* fields_run with u32 called v32. */
+static const QidlScalarField run_v32[] = {
+    RUN_FIELD("flag", flag, QIDL_KIND_BOOL),
+    RUN_FIELD("i8", i8, QIDL_KIND_INT8),
+    RUN_FIELD("u8", u8, QIDL_KIND_UINT8),
+    RUN_FIELD("i16", i16, QIDL_KIND_INT16),
+    RUN_FIELD("u16", u16, QIDL_KIND_UINT16),
+    RUN_FIELD("i32", i32, QIDL_KIND_INT32),
+    RUN_FIELD("v32", u32, QIDL_KIND_UINT32),
+    RUN_FIELD("i64", i64, QIDL_KIND_INT64),
+    RUN_FIELD("u64", u64, QIDL_KIND_UINT64),
+    RUN_FIELD("f", f, QIDL_KIND_FLOAT),
+    RUN_FIELD("d", d, QIDL_KIND_DOUBLE),
+};
+
+/* fields_run with a field "extra" (tail's value) after u8. */
+static const QidlScalarField run_extra[] = {
+    RUN_FIELD("flag", flag, QIDL_KIND_BOOL),
+    RUN_FIELD("i8", i8, QIDL_KIND_INT8),
+    RUN_FIELD("u8", u8, QIDL_KIND_UINT8),
+    RUN_FIELD("extra", tail, QIDL_KIND_UINT8),
+    RUN_FIELD("i16", i16, QIDL_KIND_INT16),
+    RUN_FIELD("u16", u16, QIDL_KIND_UINT16),
+    RUN_FIELD("i32", i32, QIDL_KIND_INT32),
+    RUN_FIELD("u32", u32, QIDL_KIND_UINT32),
+    RUN_FIELD("i64", i64, QIDL_KIND_INT64),
+    RUN_FIELD("u64", u64, QIDL_KIND_UINT64),
+    RUN_FIELD("f", f, QIDL_KIND_FLOAT),
+    RUN_FIELD("d", d, QIDL_KIND_DOUBLE),
+};
+
+/* Names the writer refuses, and a field of the run visited twice. */
+static const QidlScalarField run_twice[] = {
+    RUN_FIELD("flag", flag, QIDL_KIND_BOOL),
+    RUN_FIELD("u8", u8, QIDL_KIND_UINT8),
+    RUN_FIELD("u8", i8, QIDL_KIND_INT8),
+};
+static const QidlScalarField run_head[] = {
+    RUN_FIELD("flag", flag, QIDL_KIND_BOOL),
+    RUN_FIELD("head", u8, QIDL_KIND_UINT8),
+};
+static const QidlScalarField run_dollar[] = {
+    RUN_FIELD("flag", flag, QIDL_KIND_BOOL),
+    RUN_FIELD("$u8", u8, QIDL_KIND_UINT8),
+};
+static const QidlScalarField run_not_utf8[] = {
+    RUN_FIELD("flag", flag, QIDL_KIND_BOOL),
+    RUN_FIELD("u\xff", u8, QIDL_KIND_UINT8),
+};
+static const QidlScalarField run_empty_name[] = {
+    RUN_FIELD("flag", flag, QIDL_KIND_BOOL),
+    RUN_FIELD("", u8, QIDL_KIND_UINT8),
+};
+
+/* The bytes of FieldsDev's state as fields_dev_init() fills it. */
+#define FIELDS_STATE_LEN 91
+
+/* The top-level name of device @i: "dev", "dev1", "dev2"... */
+static char *dev_name(guint i)
+{
+    return i ? g_strdup_printf("dev%u", i) : g_strdup("dev");
+}
+
+/*
+ * Writes @n_dev "fields" devices (/f0, /f1, ...) holding @src, each
+ * visited with @run (@n fields) in one call if @bulk; returns the stream,
+ * or NULL and the writer's error in *@error.
+ */
+static GByteArray *write_fields_full(const FieldsDev *src, guint n_dev,
+                                     const QidlScalarField *run, guint n,
+                                     gboolean bulk, GError **error)
+{
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(out, "t", "1", 0);
+
+    for (guint i = 0; i < n_dev; i++) {
+        g_autofree char *path = g_strdup_printf("/f%u", i);
+        g_autofree char *name = dev_name(i);
+        QidlVisitor *v = qidl_stream_writer_begin_device(w, "fields", path,
+                                                         1);
+        FieldsDev copy = *src;
+
+        fields_dev_visit(v, name, &copy, run, n, bulk, NULL);
+        if (!qidl_stream_writer_end_device(w, error)) {
+            return NULL;
+        }
+    }
+    if (!qidl_stream_writer_finish(w, error)) {
+        return NULL;
+    }
+    return g_steal_pointer(&out);
+}
+
+static GByteArray *write_fields(const FieldsDev *src, guint n_dev,
+                                const QidlScalarField *run, guint n,
+                                gboolean bulk)
+{
+    g_autoptr(GError) error = NULL;
+    GByteArray *s = write_fields_full(src, n_dev, run, n, bulk, &error);
+
+    assert_null(error);
+    assert_non_null(s);
+    return s;
+}
+
+/*
+ * Reads the @n_dev devices of @s into @dst[], each first filled with
+ * 0xee, visiting fields_run in one call if @bulk; returns the first
+ * error.
+ */
+static GError *read_fields(const GByteArray *s, guint n_dev, FieldsDev *dst,
+                           gboolean bulk, QidlTreeInputFlags flags)
+{
+    g_autoptr(QidlStreamReader) r = NULL;
+    GError *error = NULL;
+
+    memset(dst, 0xee, n_dev * sizeof(*dst));
+    r = qidl_stream_reader_new(s->data, s->len, &error);
+    if (!r) {
+        return error;
+    }
+    for (guint i = 0; i < n_dev; i++) {
+        g_autoptr(QidlVisitor) in = NULL;
+        g_autofree char *name = dev_name(i);
+        const QidlStreamDevice *dev;
+
+        if (!qidl_stream_reader_next(r, &dev, &error)) {
+            return error;
+        }
+        assert_non_null(dev);
+        in = qidl_stream_reader_device_visitor(r, flags);
+        if (!fields_dev_visit(in, name, &dst[i], fields_run,
+                              FIELDS_RUN_LEN, bulk, &error) ||
+            !qidl_visitor_complete(in, &error)) {
+            return error;
+        }
+    }
+    return NULL;
+}
+
+/* Every field of @a and @b, bit for bit. */
+static void assert_fields_dev_equal(const FieldsDev *a, const FieldsDev *b)
+{
+    assert_int_equal(a->head, b->head);
+    for (guint i = 0; i < FIELDS_RUN_LEN; i++) {
+        const QidlScalarField *f = &fields_run[i];
+
+        assert_memory_equal((const guint8 *)a + f->offset,
+                            (const guint8 *)b + f->offset,
+                            qidl_kind_size(f->kind));
+    }
+    assert_int_equal(a->tail, b->tail);
+}
+
+/*
+ * The bulk writer's bytes, by hand: each field its name index, its tag
+ * and its little-endian value, as docs/stream-format.md has them.
+ */
+static void test_stream__scalar_fields_bytes(void **state)
+{
+    static const guint8 want[FIELDS_STATE_LEN] = {
+        0x00, 0x00, 0x0e, 0x0d, 0x00, 0x00, 0x00,  /* dev: struct, 13 */
+        0x01, 0x00, 0x03, 0xa5,                    /* head: uint8 */
+        0x02, 0x00, 0x01, 0x01,                    /* flag: bool true */
+        0x03, 0x00, 0x02, 0xfe,                    /* i8: int8 -2 */
+        0x04, 0x00, 0x03, 0x10,                    /* u8: uint8 0x10 */
+        0x05, 0x00, 0x04, 0xd4, 0xfe,              /* i16: -300 */
+        0x06, 0x00, 0x05, 0xef, 0xbe,              /* u16: 0xbeef */
+        0x07, 0x00, 0x06, 0x90, 0xee, 0xfe, 0xff,  /* i32: -70000 */
+        0x08, 0x00, 0x07, 0xef, 0xbe, 0xad, 0xde,  /* u32: 0xdeadbeef */
+        0x09, 0x00, 0x08,                          /* i64: MIN + 1 */
+        0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80,
+        0x0a, 0x00, 0x09,                          /* u64: MAX - 1 */
+        0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0x0b, 0x00, 0x0a, 0x00, 0x00, 0xc0, 0x3f,  /* f: 1.5 */
+        0x0c, 0x00, 0x0b,                          /* d: -0.1 */
+        0x9a, 0x99, 0x99, 0x99, 0x99, 0x99, 0xb9, 0xbf,
+        0x0d, 0x00, 0x03, 0x5a,                    /* tail: uint8 */
+    };
+    g_autoptr(GByteArray) s = NULL;
+    FieldsDev src;
+    gsize end;
+
+    fields_dev_init(&src);
+    s = write_fields(&src, 1, fields_run, FIELDS_RUN_LEN, TRUE);
+    /* The state is the end of the device record, before its CRC. */
+    end = end_offset(s) - 4;
+    assert_memory_equal(s->data + end - FIELDS_STATE_LEN, want,
+                        FIELDS_STATE_LEN);
+}
+
+/*
+ * The same bytes either way: one device, then several (the writer and
+ * the reader know the table after the first), and prefixes of the run;
+ * read back either way.
+ */
+static void test_stream__scalar_fields_same_bytes(void **state)
+{
+    static const guint n_devs[] = { 1, 3 };
+    FieldsDev src;
+
+    fields_dev_init(&src);
+    for (gsize k = 0; k < G_N_ELEMENTS(n_devs); k++) {
+        guint n_dev = n_devs[k];
+        g_autoptr(GByteArray) loop = write_fields(&src, n_dev, fields_run,
+                                                  FIELDS_RUN_LEN, FALSE);
+        g_autoptr(GByteArray) bulk = write_fields(&src, n_dev, fields_run,
+                                                  FIELDS_RUN_LEN, TRUE);
+        g_autofree FieldsDev *dst = g_new(FieldsDev, n_dev);
+
+        assert_bytes_equal(loop, bulk);
+        for (int b = 0; b < 2; b++) {
+            g_autoptr(GError) error = read_fields(bulk, n_dev, dst, b, 0);
+
+            assert_null(error);
+            for (guint i = 0; i < n_dev; i++) {
+                assert_fields_dev_equal(&dst[i], &src);
+            }
+        }
+    }
+    /* Every prefix of the table, at one address: each length apart. */
+    for (guint n = 1; n <= FIELDS_RUN_LEN; n++) {
+        g_autoptr(GByteArray) loop = write_fields(&src, 2, fields_run, n,
+                                                  FALSE);
+        g_autoptr(GByteArray) bulk = write_fields(&src, 2, fields_run, n,
+                                                  TRUE);
+
+        assert_bytes_equal(loop, bulk);
+    }
+}
+
+/*
+ * Reads @s both ways and checks that they fail alike: same code and
+ * message, same fields loaded before the failing one.
+ */
+static void assert_fields_same_failure(const GByteArray *s, guint n_dev,
+                                       QidlTreeInputFlags flags, int code,
+                                       const char *message)
+{
+    g_autofree FieldsDev *loop_dst = g_new(FieldsDev, n_dev);
+    g_autofree FieldsDev *bulk_dst = g_new(FieldsDev, n_dev);
+    g_autoptr(GError) loop = read_fields(s, n_dev, loop_dst, FALSE, flags);
+    g_autoptr(GError) bulk = read_fields(s, n_dev, bulk_dst, TRUE, flags);
+
+    assert_error(loop, code);
+    assert_error(bulk, code);
+    assert_string_equal(bulk->message, loop->message);
+    if (message) {
+        assert_message(bulk, message);
+    }
+    assert_memory_equal(loop_dst, bulk_dst, n_dev * sizeof(FieldsDev));
+}
+
+/* A field of another kind, of another name: the same errors. */
+static void test_stream__scalar_fields_mismatch_fail(void **state)
+{
+    FieldsDev src;
+    g_autoptr(GByteArray) wide = NULL;
+    g_autoptr(GByteArray) renamed = NULL;
+
+    fields_dev_init(&src);
+    /*
+     * The header is 26 bytes, the record's head 24 and its 14 names 53
+     * more: the state starts at 103, u16's tag is at 103 + 30.
+     */
+    wide = write_fields(&src, 1, run_int16, FIELDS_RUN_LEN, TRUE);
+    assert_fields_same_failure(wide, 1, 0, QIDL_ERROR_TYPE_MISMATCH,
+                               "device /f0 (fields): dev.u16: expected "
+                               "uint16, found int16 at byte offset 133");
+    /* The second device: the reader knows the table by then. */
+    g_clear_pointer(&wide, g_byte_array_unref);
+    wide = write_fields(&src, 2, fields_run, FIELDS_RUN_LEN, TRUE);
+    {
+        g_autoptr(GByteArray) w2 = NULL;
+        g_autoptr(QidlStreamWriter) w = NULL;
+        QidlVisitor *v;
+        FieldsDev copy = src;
+
+        w2 = g_byte_array_new();
+        w = qidl_stream_writer_new(w2, "t", "1", 0);
+        v = qidl_stream_writer_begin_device(w, "fields", "/f0", 1);
+        assert_true(fields_dev_visit(v, "dev", &copy, fields_run,
+                                     FIELDS_RUN_LEN, TRUE, NULL));
+        assert_true(qidl_stream_writer_end_device(w, NULL));
+        v = qidl_stream_writer_begin_device(w, "fields", "/f1", 1);
+        assert_true(fields_dev_visit(v, "dev1", &copy, run_int16,
+                                     FIELDS_RUN_LEN, TRUE, NULL));
+        assert_true(qidl_stream_writer_end_device(w, NULL));
+        assert_true(qidl_stream_writer_finish(w, NULL));
+        assert_fields_same_failure(w2, 2, 0, QIDL_ERROR_TYPE_MISMATCH,
+                                   NULL);
+    }
+
+    /* u32's name index at 103 + 40 (v32 is as long as u32). */
+    renamed = write_fields(&src, 1, run_v32, FIELDS_RUN_LEN, TRUE);
+    assert_fields_same_failure(renamed, 1, 0, QIDL_ERROR_MISSING_FIELD,
+                               "device /f0 (fields): dev.u32: not next in "
+                               "the stream: found field v32 at byte offset "
+                               "143 (the direct reader takes fields in "
+                               "visit order)");
+}
+
+/*
+ * A field the visit does not know between two of the run: skipped when
+ * allowed, the same error either way when not.
+ */
+static void test_stream__scalar_fields_unknown_field(void **state)
+{
+    g_autoptr(GByteArray) s = NULL;
+    FieldsDev src, dst[2];
+
+    fields_dev_init(&src);
+    /* The state starts at 109 (one name more): extra's at 109 + 23. */
+    s = write_fields(&src, 1, run_extra, G_N_ELEMENTS(run_extra), TRUE);
+    for (int b = 0; b < 2; b++) {
+        g_autoptr(GError) error = read_fields(s, 1, dst, b,
+                                              QIDL_TREE_INPUT_ALLOW_UNKNOWN);
+
+        assert_null(error);
+        assert_fields_dev_equal(&dst[0], &src);
+    }
+    assert_fields_same_failure(s, 1, 0, QIDL_ERROR_MISSING_FIELD,
+                               "device /f0 (fields): dev.i16: not next in "
+                               "the stream: found field extra at byte "
+                               "offset 132 (the direct reader takes "
+                               "fields in visit order)");
+    /* Known from a first device, the table is read alike after it. */
+    {
+        g_autoptr(GByteArray) two = g_byte_array_new();
+        g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(two, "t",
+                                                               "1", 0);
+        FieldsDev copy = src;
+        QidlVisitor *v;
+
+        v = qidl_stream_writer_begin_device(w, "fields", "/f0", 1);
+        assert_true(fields_dev_visit(v, "dev", &copy, fields_run,
+                                     FIELDS_RUN_LEN, TRUE, NULL));
+        assert_true(qidl_stream_writer_end_device(w, NULL));
+        v = qidl_stream_writer_begin_device(w, "fields", "/f1", 1);
+        assert_true(fields_dev_visit(v, "dev1", &copy, run_extra,
+                                     G_N_ELEMENTS(run_extra), TRUE, NULL));
+        assert_true(qidl_stream_writer_end_device(w, NULL));
+        assert_true(qidl_stream_writer_finish(w, NULL));
+        for (int b = 0; b < 2; b++) {
+            g_autoptr(GError) error = read_fields(
+                two, 2, dst, b, QIDL_TREE_INPUT_ALLOW_UNKNOWN);
+
+            assert_null(error);
+            assert_fields_dev_equal(&dst[0], &src);
+            assert_fields_dev_equal(&dst[1], &src);
+        }
+        assert_fields_same_failure(two, 2, 0, QIDL_ERROR_MISSING_FIELD,
+                                   NULL);
+    }
+}
+
+/*
+ * A device record whose state ends at every byte of the state: the same
+ * error (path, offset, bytes left) and the same fields loaded either
+ * way.
+ */
+static void test_stream__scalar_fields_truncated_fail(void **state)
+{
+    FieldsDev src;
+    g_autoptr(GByteArray) whole = NULL;
+    gsize rec, end, start;
+
+    fields_dev_init(&src);
+    whole = write_fields(&src, 1, fields_run, FIELDS_RUN_LEN, TRUE);
+    rec = header_len(whole);
+    end = end_offset(whole) - 4;
+    start = end - FIELDS_STATE_LEN;
+    for (gsize at = start; at < end; at++) {
+        g_autoptr(GByteArray) s = g_byte_array_new();
+
+        g_byte_array_append(s, whole->data, whole->len);
+        g_byte_array_remove_range(s, (guint)at, (guint)(end - at));
+        put32(s->data + rec + 1, get32(s->data + rec + 1) -
+                                 (guint32)(end - at));
+        fix_checksums(s);
+        assert_fields_same_failure(s, 1, 0, QIDL_ERROR_TRUNCATED, NULL);
+    }
+    /* One of them in full: the last byte of d missing (d at 103 + 79). */
+    {
+        g_autoptr(GByteArray) s = g_byte_array_new();
+
+        g_byte_array_append(s, whole->data, whole->len);
+        g_byte_array_remove_range(s, (guint)(end - 5), 5);
+        put32(s->data + rec + 1, get32(s->data + rec + 1) - 5);
+        fix_checksums(s);
+        assert_fields_same_failure(s, 1, 0, QIDL_ERROR_TRUNCATED,
+                                   "device /f0 (fields): dev.d: truncated "
+                                   "at byte offset 182 (need 8 bytes, 7 "
+                                   "left in the record)");
+    }
+}
+
+/* A bool that is neither 0 nor 1: refused either way. */
+static void test_stream__scalar_fields_bad_bool_fail(void **state)
+{
+    FieldsDev src;
+    g_autoptr(GByteArray) s = NULL;
+    gsize flag;
+
+    fields_dev_init(&src);
+    s = write_fields(&src, 2, fields_run, FIELDS_RUN_LEN, TRUE);
+    /* flag's value: the 15th byte of the state of /f0, then of /f1. */
+    flag = header_len(s) + 5 + get32(s->data + header_len(s) + 1) -
+           FIELDS_STATE_LEN + 14;
+    for (guint value = 2; value <= 255; value += 253) {
+        g_autofree char *want = g_strdup_printf(
+            "device /f0 (fields): dev.flag: invalid bool value %u at byte "
+            "offset %" G_GSIZE_FORMAT, value, flag);
+
+        assert_int_equal(s->data[flag], 1);
+        s->data[flag] = (guint8)value;
+        fix_checksums(s);
+        assert_fields_same_failure(s, 2, 0, QIDL_ERROR_INVALID, want);
+        s->data[flag] = 1;
+    }
+    /* In the second device, whose table the reader knows. */
+    flag = end_offset(s) - 4 - FIELDS_STATE_LEN + 14;
+    assert_int_equal(s->data[flag], 1);
+    s->data[flag] = 7;
+    fix_checksums(s);
+    assert_fields_same_failure(s, 2, 0, QIDL_ERROR_INVALID, NULL);
+}
+
+/* The writer's errors: the same sticky error, naming the field. */
+static void test_stream__scalar_fields_writer_fail(void **state)
+{
+    static const struct {
+        const QidlScalarField *run;
+        guint n;
+        int code;
+        const char *message;
+    } cases[] = {
+        { run_twice, G_N_ELEMENTS(run_twice), QIDL_ERROR_INVALID,
+          "device /f0 (fields): dev.u8: field visited twice in one "
+          "struct" },
+        { run_head, G_N_ELEMENTS(run_head), QIDL_ERROR_INVALID,
+          "device /f0 (fields): dev.head: field visited twice in one "
+          "struct" },
+        { run_dollar, G_N_ELEMENTS(run_dollar), QIDL_ERROR_INVALID,
+          "device /f0 (fields): dev.$u8: a field name must not start "
+          "with '$'" },
+        { run_not_utf8, G_N_ELEMENTS(run_not_utf8), QIDL_ERROR_INVALID,
+          "device /f0 (fields): dev.u\xff: a field name must be 1 to 255 "
+          "bytes of UTF-8" },
+        { run_empty_name, G_N_ELEMENTS(run_empty_name), QIDL_ERROR_INVALID,
+          "device /f0 (fields): dev.: a field name must be 1 to 255 bytes "
+          "of UTF-8" },
+    };
+    FieldsDev src;
+
+    fields_dev_init(&src);
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        for (int b = 0; b < 2; b++) {
+            g_autoptr(GError) error = NULL;
+            g_autoptr(GByteArray) s = write_fields_full(
+                &src, 2, cases[i].run, cases[i].n, b, &error);
+
+            assert_null(s);
+            assert_error(error, cases[i].code);
+            assert_message(error, cases[i].message);
+        }
+    }
+}
+
+/*
+ * A table the writer knows, one of whose fields the struct visited
+ * already: refused as the field's own call would refuse it.
+ */
+static void test_stream__scalar_fields_known_twice_fail(void **state)
+{
+    for (int b = 0; b < 2; b++) {
+        g_autoptr(GByteArray) out = g_byte_array_new();
+        g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(out, "t", "1",
+                                                               0);
+        g_autoptr(GError) error = NULL;
+        QidlVisitor *v;
+        FieldsDev d;
+
+        fields_dev_init(&d);
+        v = qidl_stream_writer_begin_device(w, "fields", "/f0", 1);
+        assert_true(fields_dev_visit(v, "dev", &d, fields_run,
+                                     FIELDS_RUN_LEN, b, NULL));
+        assert_true(qidl_stream_writer_end_device(w, NULL));
+        v = qidl_stream_writer_begin_device(w, "fields", "/f1", 1);
+        assert_true(qidl_visit_start_struct(v, "dev1", NULL));
+        assert_true(qidl_visit_uint8(v, "u8", &d.u8, NULL));
+        if (b) {
+            assert_false(qidl_visit_scalar_fields(v, fields_run,
+                                                  FIELDS_RUN_LEN, &d,
+                                                  &error));
+        } else {
+            for (guint i = 0; i < FIELDS_RUN_LEN && !error; i++) {
+                qidl_visit_scalar(v, fields_run[i].name, fields_run[i].kind,
+                                  (guint8 *)&d + fields_run[i].offset,
+                                  &error);
+            }
+        }
+        assert_error(error, QIDL_ERROR_INVALID);
+        assert_message(error, "device /f1 (fields): dev1.u8: field visited "
+                              "twice in one struct");
+    }
+}
+
+/* The name limit crossed inside a run: the field that crosses it fails. */
+static void test_stream__scalar_fields_names_over_limit_fail(void **state)
+{
+    for (int b = 0; b < 2; b++) {
+        g_autoptr(GByteArray) out = g_byte_array_new();
+        g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(out, "t", "1",
+                                                               0);
+        QidlVisitor *v = qidl_stream_writer_begin_device(w, "many", "/many",
+                                                         1);
+        g_autoptr(GError) error = NULL;
+        FieldsDev d;
+        guint8 x = 0;
+
+        fields_dev_init(&d);
+        /* "dev", "head" and 65531 more: room for two of the run. */
+        assert_true(qidl_visit_start_struct(v, "dev", NULL));
+        assert_true(qidl_visit_uint8(v, "head", &x, NULL));
+        for (guint i = 0; i < QIDL_LIMIT_STREAM_NAMES - 4; i++) {
+            char name[16];
+
+            g_snprintf(name, sizeof(name), "n%u", i);
+            assert_true(qidl_visit_uint8(v, name, &x, NULL));
+        }
+        assert_false(fields_dev_visit(v, "inner", &d, fields_run, 3, b,
+                                      NULL));
+        assert_false(qidl_stream_writer_end_device(w, &error));
+        assert_error(error, QIDL_ERROR_LIMIT);
+        assert_message(error, "device /many (many): dev.inner.i8: more than "
+                              "65535 distinct field names in one stream");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2031,6 +2592,15 @@ int main(void)
         cmocka_unit_test(test_stream__scalar_array_mismatch_fail),
         cmocka_unit_test(test_stream__scalar_array_tagged_fail),
         cmocka_unit_test(test_stream__scalar_array_bad_bool_fail),
+        cmocka_unit_test(test_stream__scalar_fields_bytes),
+        cmocka_unit_test(test_stream__scalar_fields_same_bytes),
+        cmocka_unit_test(test_stream__scalar_fields_mismatch_fail),
+        cmocka_unit_test(test_stream__scalar_fields_unknown_field),
+        cmocka_unit_test(test_stream__scalar_fields_truncated_fail),
+        cmocka_unit_test(test_stream__scalar_fields_bad_bool_fail),
+        cmocka_unit_test(test_stream__scalar_fields_writer_fail),
+        cmocka_unit_test(test_stream__scalar_fields_known_twice_fail),
+        cmocka_unit_test(test_stream__scalar_fields_names_over_limit_fail),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,6 +16,7 @@
 #include <qidl/pretty.h>
 #include <qidl/tree.h>
 
+#include "fields.h"
 #include "sample.h"
 
 /* Deeper than QIDL_LIMIT_DEPTH by far: walks must not recurse. */
@@ -1964,6 +1965,195 @@ static void test_tree__scalar_array_twice_fail(void **state)
     assert_error(error, QIDL_ERROR_INVALID, "dev.a: field visited twice");
 }
 
+/* ---- qidl_visit_scalar_fields() ---- */
+
+#define RUN_FIELD(name, kind) \
+    { #name, offsetof(FieldsDev, name), kind, sizeof(#name) - 1 }
+
+/* fields_run backwards. */
+static const QidlScalarField run_backwards[FIELDS_RUN_LEN] = {
+    RUN_FIELD(d, QIDL_KIND_DOUBLE),
+    RUN_FIELD(f, QIDL_KIND_FLOAT),
+    RUN_FIELD(u64, QIDL_KIND_UINT64),
+    RUN_FIELD(i64, QIDL_KIND_INT64),
+    RUN_FIELD(u32, QIDL_KIND_UINT32),
+    RUN_FIELD(i32, QIDL_KIND_INT32),
+    RUN_FIELD(u16, QIDL_KIND_UINT16),
+    RUN_FIELD(i16, QIDL_KIND_INT16),
+    RUN_FIELD(u8, QIDL_KIND_UINT8),
+    RUN_FIELD(i8, QIDL_KIND_INT8),
+    RUN_FIELD(flag, QIDL_KIND_BOOL),
+};
+
+/* A field of the run twice, and head again. */
+static const QidlScalarField run_u8_twice[] = {
+    RUN_FIELD(flag, QIDL_KIND_BOOL),
+    RUN_FIELD(u8, QIDL_KIND_UINT8),
+    RUN_FIELD(u8, QIDL_KIND_UINT8),
+};
+static const QidlScalarField run_head_again[] = {
+    RUN_FIELD(flag, QIDL_KIND_BOOL),
+    RUN_FIELD(head, QIDL_KIND_UINT8),
+};
+
+static QidlNode *save_fields(QidlTree *tree, FieldsDev *d,
+                             const QidlScalarField *run, gboolean bulk)
+{
+    g_autoptr(QidlVisitor) v = qidl_tree_output_visitor_new(tree, NULL);
+    g_autoptr(GError) error = NULL;
+
+    assert_true(fields_dev_visit(v, "dev", d, run, FIELDS_RUN_LEN, bulk,
+                                 &error));
+    assert_true(qidl_visitor_complete(v, &error));
+    assert_null(error);
+    return qidl_tree_output_visitor_get_result(v);
+}
+
+/* Loads @node into @d, first filled with 0xee; returns the error. */
+static GError *load_fields(const QidlNode *node, FieldsDev *d,
+                           QidlTreeInputFlags flags, gboolean bulk)
+{
+    g_autoptr(QidlVisitor) v = qidl_tree_input_visitor_new(node, flags);
+    GError *error = NULL;
+
+    memset(d, 0xee, sizeof(*d));
+    if (fields_dev_visit(v, "dev", d, fields_run, FIELDS_RUN_LEN, bulk,
+                         &error)) {
+        qidl_visitor_complete(v, &error);
+    }
+    return error;
+}
+
+static void assert_fields_dev_equal(const FieldsDev *a, const FieldsDev *b)
+{
+    assert_int_equal(a->head, b->head);
+    for (guint i = 0; i < FIELDS_RUN_LEN; i++) {
+        const QidlScalarField *f = &fields_run[i];
+
+        assert_memory_equal((const guint8 *)a + f->offset,
+                            (const guint8 *)b + f->offset,
+                            qidl_kind_size(f->kind));
+    }
+    assert_int_equal(a->tail, b->tail);
+}
+
+/* The same nodes either way, and back either way, in order or not. */
+static void test_tree__scalar_fields_same_as_fields(void **state)
+{
+    g_autoptr(QidlTree) t1 = qidl_tree_new();
+    g_autoptr(QidlTree) t2 = qidl_tree_new();
+    g_autoptr(QidlTree) t3 = qidl_tree_new();
+    QidlNode *loop, *bulk, *backwards;
+    FieldsDev src, dst;
+
+    fields_dev_init(&src);
+    loop = save_fields(t1, &src, fields_run, FALSE);
+    bulk = save_fields(t2, &src, fields_run, TRUE);
+    assert_true(qidl_node_equal(loop, bulk));
+    assert_int_equal(qidl_node_get_n_children(bulk), 13);
+    assert_int_equal(qidl_node_get_int(qidl_node_get_child(bulk, "i16")),
+                     -300);
+    assert_string_equal(qidl_node_get_name(qidl_node_get_nth_child(bulk, 1)),
+                        "flag");
+    /* The fields in another order: found by name either way. */
+    backwards = save_fields(t3, &src, run_backwards, TRUE);
+    assert_string_equal(qidl_node_get_name(qidl_node_get_nth_child(
+                            backwards, 1)), "d");
+    for (int b = 0; b < 2; b++) {
+        g_autoptr(GError) e1 = load_fields(bulk, &dst, 0, b);
+        g_autoptr(GError) e2 = NULL;
+
+        assert_null(e1);
+        assert_fields_dev_equal(&dst, &src);
+        e2 = load_fields(backwards, &dst, 0, b);
+        assert_null(e2);
+        assert_fields_dev_equal(&dst, &src);
+    }
+}
+
+/*
+ * Missing fields, fields of another kind, fields left over: the same
+ * errors with the same paths, and the same fields loaded.
+ */
+static void test_tree__scalar_fields_errors_fail(void **state)
+{
+    static const struct {
+        const char *edit;       /* the field to replace or remove */
+        int how;                /* 0: remove, 1: another kind, 2: add */
+        int code;
+        const char *message;
+    } cases[] = {
+        { "u32", 0, QIDL_ERROR_MISSING_FIELD, "dev.u32: missing field" },
+        { "flag", 0, QIDL_ERROR_MISSING_FIELD, "dev.flag: missing field" },
+        { "i16", 1, QIDL_ERROR_TYPE_MISMATCH,
+          "dev.i16: expected int16, found uint32" },
+        { "d", 1, QIDL_ERROR_TYPE_MISMATCH,
+          "dev.d: expected double, found uint32" },
+        { "extra", 2, QIDL_ERROR_UNKNOWN_FIELD,
+          "dev: unknown field 'extra'" },
+    };
+    FieldsDev src;
+
+    fields_dev_init(&src);
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        for (int order = 0; order < 2; order++) {
+            g_autoptr(QidlTree) tree = qidl_tree_new();
+            g_autoptr(GError) error = NULL;
+            g_autoptr(GError) loop = NULL;
+            g_autoptr(GError) bulk = NULL;
+            QidlNode *dev = save_fields(tree, &src, order ? run_backwards :
+                                                  fields_run, TRUE);
+            QidlNode *old = qidl_node_get_child(dev, cases[i].edit);
+            FieldsDev loop_dst, bulk_dst;
+
+            if (cases[i].how != 2) {
+                qidl_node_remove(old);
+            }
+            if (cases[i].how != 0) {
+                assert_true(qidl_node_append(dev, qidl_node_new_uint(
+                                                 tree, cases[i].edit,
+                                                 QIDL_KIND_UINT32, 7),
+                                             &error));
+            }
+            loop = load_fields(dev, &loop_dst, 0, FALSE);
+            bulk = load_fields(dev, &bulk_dst, 0, TRUE);
+            assert_error(loop, cases[i].code, cases[i].message);
+            assert_error(bulk, cases[i].code, cases[i].message);
+            assert_memory_equal(&loop_dst, &bulk_dst, sizeof(loop_dst));
+        }
+    }
+}
+
+/* A field visited twice in the struct: the output's check, either way. */
+static void test_tree__scalar_fields_twice_fail(void **state)
+{
+    static const struct {
+        const QidlScalarField *run;
+        guint n;
+        const char *message;
+    } cases[] = {
+        { run_u8_twice, G_N_ELEMENTS(run_u8_twice),
+          "dev.u8: field visited twice" },
+        { run_head_again, G_N_ELEMENTS(run_head_again),
+          "dev.head: field visited twice" },
+    };
+    FieldsDev d;
+
+    fields_dev_init(&d);
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        for (int b = 0; b < 2; b++) {
+            g_autoptr(QidlTree) tree = qidl_tree_new();
+            g_autoptr(QidlVisitor) v = qidl_tree_output_visitor_new(tree,
+                                                                    NULL);
+            g_autoptr(GError) error = NULL;
+
+            assert_false(fields_dev_visit(v, "dev", &d, cases[i].run,
+                                          cases[i].n, b, &error));
+            assert_error(error, QIDL_ERROR_INVALID, cases[i].message);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2028,6 +2218,9 @@ int main(void)
         cmocka_unit_test(test_tree__scalar_array_top_level),
         cmocka_unit_test(test_tree__scalar_array_errors_fail),
         cmocka_unit_test(test_tree__scalar_array_twice_fail),
+        cmocka_unit_test(test_tree__scalar_fields_same_as_fields),
+        cmocka_unit_test(test_tree__scalar_fields_errors_fail),
+        cmocka_unit_test(test_tree__scalar_fields_twice_fail),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

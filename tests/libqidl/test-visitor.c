@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <qidl/visitor-impl.h>
 
+#include "fields.h"
 #include "sample.h"
 
 typedef struct {
@@ -595,6 +596,207 @@ static void test_visitor__scalar_array_limit_fail(void **state)
     }
 }
 
+/* ---- qidl_visit_scalar_fields() ---- */
+
+/*
+ * A probe whose scalar_fields callback records its arguments and the path
+ * the core reports, and fails at field @fail_field if it is >= 0, naming
+ * it with qidl_visitor__push_field().
+ */
+typedef struct {
+    Probe probe;
+    int calls;
+    char *path;
+    const QidlScalarField *fields;
+    guint n_fields;
+    void *base;
+    gint fail_field;
+} FieldsProbe;
+
+static gboolean fields_probe_scalar_fields(QidlVisitor *v,
+                                           const QidlScalarField *fields,
+                                           guint n_fields, void *base,
+                                           GError **error)
+{
+    FieldsProbe *b = (FieldsProbe *)v;
+
+    b->calls++;
+    g_free(b->path);
+    b->path = qidl_visitor_get_path(v);
+    b->fields = fields;
+    b->n_fields = n_fields;
+    b->base = base;
+    if (b->fail_field >= 0) {
+        qidl_visitor__push_field(v, &fields[b->fail_field]);
+        return qidl_visitor__error(v, error, QIDL_ERROR_INVALID, "bulk %d",
+                                   42);
+    }
+    return TRUE;
+}
+
+static void fields_probe_free(QidlVisitor *v)
+{
+    FieldsProbe *b = (FieldsProbe *)v;
+
+    g_free(b->path);
+    g_ptr_array_unref(b->probe.paths);
+    g_free(b);
+}
+
+static QidlVisitor *fields_probe_new(gint fail_field)
+{
+    FieldsProbe *b = g_new0(FieldsProbe, 1);
+    QidlVisitor *v = &b->probe.parent;
+
+    v->start_struct = probe_start_struct;
+    v->end_struct = probe_end;
+    v->start_list = probe_start_list;
+    v->end_list = probe_end;
+    v->scalar = probe_scalar;
+    v->scalar_fields = fields_probe_scalar_fields;
+    v->string = probe_string;
+    v->bytes = probe_bytes;
+    v->optional = probe_optional;
+    v->free = fields_probe_free;
+    qidl_visitor__init(v, QIDL_VISITOR_OUTPUT);
+    b->probe.paths = g_ptr_array_new_with_free_func(g_free);
+    b->probe.fail_at = -1;
+    b->fail_field = fail_field;
+    return v;
+}
+
+/* Without the callback, the core makes one scalar call per field. */
+static void test_visitor__scalar_fields_fallback(void **state)
+{
+    static const char *const want[] = {
+        "s.head", "s.flag", "s.i8", "s.u8", "s.i16", "s.u16", "s.i32",
+        "s.u32", "s.i64", "s.u64", "s.f", "s.d", "s.tail",
+    };
+    g_autoptr(QidlVisitor) v = probe_new(QIDL_VISITOR_OUTPUT, -1);
+    g_autoptr(GError) error = NULL;
+    GPtrArray *paths = to_probe(v)->paths;
+    FieldsDev d;
+
+    fields_dev_init(&d);
+    assert_true(fields_dev_visit(v, "s", &d, fields_run, FIELDS_RUN_LEN,
+                                 TRUE, &error));
+    assert_null(error);
+    assert_int_equal(paths->len, G_N_ELEMENTS(want));
+    for (guint i = 0; i < paths->len; i++) {
+        assert_string_equal(g_ptr_array_index(paths, i), want[i]);
+    }
+    /* start_struct, 13 scalars, end_struct. */
+    assert_int_equal(to_probe(v)->calls, 15);
+    assert_int_equal(qidl_visitor_get_depth(v), 0);
+}
+
+/* A field's failure names the field, as its own call would. */
+static void test_visitor__scalar_fields_fallback_path_fail(void **state)
+{
+    /* Callback 0 is start_struct, 1 head, 2 flag, ... */
+    for (int fail_at = 2; fail_at < 2 + FIELDS_RUN_LEN; fail_at++) {
+        g_autofree char *want = g_strdup_printf(
+            "s.%s: probe", fields_run[fail_at - 2].name);
+
+        for (int bulk = 0; bulk < 2; bulk++) {
+            g_autoptr(QidlVisitor) v = probe_new(QIDL_VISITOR_OUTPUT,
+                                                 fail_at);
+            g_autoptr(GError) error = NULL;
+            FieldsDev d;
+
+            fields_dev_init(&d);
+            assert_false(fields_dev_visit(v, "s", &d, fields_run,
+                                          FIELDS_RUN_LEN, bulk, &error));
+            assert_true(g_error_matches(error, QIDL_ERROR,
+                                        QIDL_ERROR_INVALID));
+            assert_string_equal(error->message, want);
+            assert_int_equal(to_probe(v)->calls, fail_at + 1);
+        }
+    }
+}
+
+/* With the callback: one call, no segment pushed for the fields. */
+static void test_visitor__scalar_fields_callback(void **state)
+{
+    g_autoptr(QidlVisitor) v = fields_probe_new(-1);
+    FieldsProbe *b = (FieldsProbe *)v;
+    g_autoptr(GError) error = NULL;
+    GPtrArray *paths = b->probe.paths;
+    FieldsDev d;
+
+    fields_dev_init(&d);
+    assert_true(fields_dev_visit(v, "s", &d, fields_run, FIELDS_RUN_LEN,
+                                 TRUE, &error));
+    assert_null(error);
+    assert_int_equal(b->calls, 1);
+    assert_string_equal(b->path, "s");
+    assert_ptr_equal(b->fields, fields_run);
+    assert_int_equal(b->n_fields, FIELDS_RUN_LEN);
+    assert_ptr_equal(b->base, &d);
+    /* head and tail went through scalar(), with their paths. */
+    assert_int_equal(paths->len, 2);
+    assert_string_equal(g_ptr_array_index(paths, 0), "s.head");
+    assert_string_equal(g_ptr_array_index(paths, 1), "s.tail");
+    assert_int_equal(qidl_visitor_get_depth(v), 0);
+}
+
+/* No fields: nothing is visited and the callback is not called. */
+static void test_visitor__scalar_fields_empty(void **state)
+{
+    g_autoptr(QidlVisitor) v = fields_probe_new(0);
+    FieldsProbe *b = (FieldsProbe *)v;
+    g_autoptr(GError) error = NULL;
+
+    assert_true(qidl_visit_start_struct(v, "s", &error));
+    assert_true(qidl_visit_scalar_fields(v, fields_run, 0, NULL, &error));
+    assert_true(qidl_visit_end_struct(v, &error));
+    assert_null(error);
+    assert_int_equal(b->calls, 0);
+    assert_int_equal(b->probe.paths->len, 0);
+}
+
+/* Outside a struct (at the top) the core makes the per-field calls. */
+static void test_visitor__scalar_fields_top_level(void **state)
+{
+    g_autoptr(QidlVisitor) v = fields_probe_new(-1);
+    FieldsProbe *b = (FieldsProbe *)v;
+    g_autoptr(GError) error = NULL;
+    GPtrArray *paths = b->probe.paths;
+    FieldsDev d;
+
+    fields_dev_init(&d);
+    assert_true(qidl_visit_scalar_fields(v, fields_run, 2, &d, &error));
+    assert_null(error);
+    assert_int_equal(b->calls, 0);
+    assert_int_equal(paths->len, 2);
+    assert_string_equal(g_ptr_array_index(paths, 0), "flag");
+    assert_string_equal(g_ptr_array_index(paths, 1), "i8");
+    assert_int_equal(qidl_visitor_get_depth(v), 0);
+}
+
+/* qidl_visitor__push_field() names the field in the callback's error. */
+static void test_visitor__scalar_fields_push_field_fail(void **state)
+{
+    for (gint i = 0; i < FIELDS_RUN_LEN; i++) {
+        g_autoptr(QidlVisitor) v = fields_probe_new(i);
+        g_autoptr(GError) error = NULL;
+        g_autofree char *field = g_strdup_printf("dev.%s",
+                                                 fields_run[i].name);
+        g_autofree char *want = g_strdup_printf("%s: bulk 42", field);
+        g_autofree char *path = NULL;
+        FieldsDev d;
+
+        fields_dev_init(&d);
+        assert_false(fields_dev_visit(v, "dev", &d, fields_run,
+                                      FIELDS_RUN_LEN, TRUE, &error));
+        assert_true(g_error_matches(error, QIDL_ERROR, QIDL_ERROR_INVALID));
+        assert_string_equal(error->message, want);
+        /* Where a failed scalar call leaves the path. */
+        path = qidl_visitor_get_path(v);
+        assert_string_equal(path, field);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -616,6 +818,12 @@ int main(void)
         cmocka_unit_test(test_visitor__scalar_array_element_error_fail),
         cmocka_unit_test(test_visitor__scalar_array_element_path),
         cmocka_unit_test(test_visitor__scalar_array_limit_fail),
+        cmocka_unit_test(test_visitor__scalar_fields_fallback),
+        cmocka_unit_test(test_visitor__scalar_fields_fallback_path_fail),
+        cmocka_unit_test(test_visitor__scalar_fields_callback),
+        cmocka_unit_test(test_visitor__scalar_fields_empty),
+        cmocka_unit_test(test_visitor__scalar_fields_top_level),
+        cmocka_unit_test(test_visitor__scalar_fields_push_field_fail),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

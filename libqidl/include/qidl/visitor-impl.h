@@ -30,7 +30,9 @@
  *   missing from it (counts the caller passed or the input callback set),
  * - for string_buf without a callback: mapped it onto the string callback,
  * - for scalar_array without a callback: turned it into start_list, then
- *   next_list and scalar per element, then end_list.
+ *   next_list and scalar per element, then end_list,
+ * - for scalar_fields without a callback (or outside a struct): turned it
+ *   into scalar per field.
  *
  * Callbacks therefore deal only with their format.  Each returns TRUE on
  * success or FALSE with @error set (use qidl_visitor__error() so the message
@@ -45,8 +47,8 @@ G_BEGIN_DECLS
 
 /*
  * One open struct or list, or the scalar being visited.  Only visitor.c
- * writes these; implementations may read them (the pretty printer prints
- * counts and element sizes from them).
+ * and qidl_visitor__push_field() write these; implementations may read
+ * them (the pretty printer prints counts and element sizes from them).
  */
 typedef struct {
     const char *name;     /* borrowed; NULL for a list element */
@@ -95,6 +97,24 @@ struct QidlVisitor {
     gboolean (*scalar_array)(QidlVisitor *v, const char *name, QidlKind kind,
                              QidlListKind list_kind, guint32 count,
                              void *array, GError **error);
+    /*
+     * Optional; if NULL, the core turns qidl_visit_scalar_fields() into
+     * scalar() per field, and the implementation never sees the
+     * difference.  Set it when the format can move a run of fields
+     * faster; it must then behave exactly like those calls (visitor.h).
+     * The core calls it only inside a struct (the innermost segment is a
+     * struct; elsewhere it makes the per-field calls), with the table
+     * checked: names not NULL, scalar kinds.  An implementation that
+     * reads a name by its name_len checks that the name ends there
+     * (g_return_val_if_fail), as the core does not read the names.  No
+     * segment is pushed for the fields: before an error
+     * about field i, and around a call of the implementation's own
+     * scalar() for it, push its segment with qidl_visitor__push_field(),
+     * so that paths name it (`dev.field`) as the per-field call's would.
+     * On success the path is as it was.
+     */
+    gboolean (*scalar_fields)(QidlVisitor *v, const QidlScalarField *fields,
+                              guint n_fields, void *base, GError **error);
     /*
      * Must be set.  Output: *obj is the string (never NULL: the core maps
      * NULL to "").  Input: store a new g_malloc'd string in *obj only on
@@ -205,6 +225,40 @@ char *qidl_visitor__element_path(const QidlVisitor *v, guint32 index);
  * outermost one.
  */
 const QidlPathSegment *qidl_visitor__segment(const QidlVisitor *v, guint up);
+
+/**
+ * qidl_visitor__push_field:
+ * @v: the visitor, inside its scalar_fields callback
+ * @field: the entry of the table being visited that the callback is on
+ *
+ * Pushes @field's path segment, as qidl_visit_scalar() pushes a field's:
+ * until qidl_visitor__pop_field(), qidl_visitor__error() and
+ * qidl_visitor_get_path() name it (`dev.field`).  Push it before
+ * reporting an error about the field (a visitor that failed is not used
+ * again, so the segment may stay), or around a call of the
+ * implementation's own scalar callback for the field.  Inline, and
+ * without checks (the core only calls scalar_fields inside a struct, so
+ * there is room): a few stores, for the callbacks' fast paths.
+ */
+static inline void qidl_visitor__push_field(QidlVisitor *v,
+                                            const QidlScalarField *field)
+{
+    v->segments[v->n_segments++] = (QidlPathSegment) {
+        .name = field->name,
+        .kind = (QidlKind)field->kind,
+    };
+}
+
+/**
+ * qidl_visitor__pop_field:
+ * @v: the visitor, after qidl_visitor__push_field()
+ *
+ * Pops the field's segment again.
+ */
+static inline void qidl_visitor__pop_field(QidlVisitor *v)
+{
+    v->n_segments--;
+}
 
 G_END_DECLS
 

@@ -416,6 +416,63 @@ gboolean qidl_visit_double(QidlVisitor *v, const char *name, double *obj,
                            GError **error);
 
 /**
+ * QidlScalarField:
+ * @name: the field name
+ * @offset: offsetof() the field in its struct
+ * @kind: its scalar kind (a #QidlKind for which qidl_kind_is_scalar()); the
+ *   field's C object is exactly that kind's type (bool, gint8, ..., double,
+ *   or an enum of the same size and representation)
+ * @name_len: strlen(@name), so that visitors need not measure it; names
+ *   longer than 255 bytes cannot be in a table (no format that names
+ *   fields takes them anyway)
+ *
+ * One entry of a table for qidl_visit_scalar_fields().  Generated code
+ * emits such tables as static const arrays.
+ */
+typedef struct {
+    const char *name;
+    guint32 offset;
+    guint8 kind;
+    guint8 name_len;
+} QidlScalarField;
+
+/**
+ * qidl_visit_scalar_fields:
+ * @v: a visitor
+ * @fields: @n_fields fields of the struct being visited, in visit order
+ * @n_fields: how many
+ * @base: (inout): that struct: field i's object is at @base +
+ *   fields[i].offset; may be NULL when @n_fields is 0
+ * @error: return location for a GError
+ *
+ * Visits a run of scalar fields of one struct at once: the same as
+ *
+ *     for each field i:
+ *         qidl_visit_scalar(v, fields[i].name, fields[i].kind,
+ *                           (guint8 *)base + fields[i].offset, error);
+ *
+ * in every respect a caller can see: the same output in every format, the
+ * same checks (an input bool other than 0 or 1 is QIDL_ERROR_INVALID, a
+ * field visited twice in one struct is an error where it is one), the
+ * same errors with the same paths (`dev.field`) and byte offsets, and on
+ * failure at field N of an input, the fields before N are written and the
+ * others untouched.  Visitors whose format allows it (the native stream,
+ * the legacy format) move the whole run in one call instead of a call per
+ * field through the core and the visitor; the others see the calls above.
+ *
+ * A visitor may remember what it learned from a table (the native stream
+ * writer: the stream's index of each name) for as long as it lives, by the
+ * table's address: a table must not change while a visitor that visited
+ * it is alive.  Generated tables are static const.
+ *
+ * Returns: TRUE on success.
+ */
+gboolean qidl_visit_scalar_fields(QidlVisitor *v,
+                                  const QidlScalarField *fields,
+                                  guint n_fields, void *base,
+                                  GError **error);
+
+/**
  * qidl_visit_string:
  * @v: a visitor
  * @name: the field name, or NULL for a list element

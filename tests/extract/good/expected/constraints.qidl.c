@@ -147,14 +147,20 @@ gboolean qidl_visit_Constrained(QidlVisitor *v, const char *name, Constrained *o
         }
     }
 
-    /* constraints.h:16 uint32_t setup_len */
-    if (!qidl_visit_uint32(v, "setup_len", &obj->setup_len, error)) {
-        return FALSE;
-    }
+    {
+        static const QidlScalarField fields[] = {
+            /* constraints.h:16 uint32_t setup_len */
+            { "setup_len", offsetof(Constrained, setup_len),
+              QIDL_KIND_UINT32, 9 },
+            /* constraints.h:17 uint32_t setup_index QIDL(check, setup_index <= setup_len) */
+            { "setup_index", offsetof(Constrained, setup_index),
+              QIDL_KIND_UINT32, 11 },
+        };
 
-    /* constraints.h:17 uint32_t setup_index QIDL(check, setup_index <= setup_len) */
-    if (!qidl_visit_uint32(v, "setup_index", &obj->setup_index, error)) {
-        return FALSE;
+        if (!qidl_visit_scalar_fields(v, fields, G_N_ELEMENTS(fields), obj,
+                                      error)) {
+            return FALSE;
+        }
     }
 
     /* constraints.h:18 uint32_t iobase QIDL(property, "iobase", 0x3f8): a property, not state */

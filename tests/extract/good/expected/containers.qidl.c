@@ -27,14 +27,18 @@ gboolean qidl_visit_Request(QidlVisitor *v, const char *name, Request *obj,
         return FALSE;
     }
 
-    /* containers.h:12 uint64_t sector */
-    if (!qidl_visit_uint64(v, "sector", &obj->sector, error)) {
-        return FALSE;
-    }
+    {
+        static const QidlScalarField fields[] = {
+            /* containers.h:12 uint64_t sector */
+            { "sector", offsetof(Request, sector), QIDL_KIND_UINT64, 6 },
+            /* containers.h:13 uint32_t len */
+            { "len", offsetof(Request, len), QIDL_KIND_UINT32, 3 },
+        };
 
-    /* containers.h:13 uint32_t len */
-    if (!qidl_visit_uint32(v, "len", &obj->len, error)) {
-        return FALSE;
+        if (!qidl_visit_scalar_fields(v, fields, G_N_ELEMENTS(fields), obj,
+                                      error)) {
+            return FALSE;
+        }
     }
     return qidl_visit_end_struct(v, error);
 }

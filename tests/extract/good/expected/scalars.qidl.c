@@ -28,163 +28,63 @@ gboolean qidl_visit_Scalars(QidlVisitor *v, const char *name, Scalars *obj,
         return FALSE;
     }
 
-    /* scalars.h:26 bool flag */
-    if (!qidl_visit_bool(v, "flag", &obj->flag, error)) {
-        return FALSE;
-    }
-
-    /* scalars.h:27 char c */
     {
-        gint8 tmp = obj->c;
+        static const QidlScalarField fields[] = {
+            /* scalars.h:26 bool flag */
+            { "flag", offsetof(Scalars, flag), QIDL_KIND_BOOL, 4 },
+            /* scalars.h:27 char c */
+            { "c", offsetof(Scalars, c), QIDL_KIND_INT8, 1 },
+            /* scalars.h:28 signed char sc */
+            { "sc", offsetof(Scalars, sc), QIDL_KIND_INT8, 2 },
+            /* scalars.h:29 unsigned char uc */
+            { "uc", offsetof(Scalars, uc), QIDL_KIND_UINT8, 2 },
+            /* scalars.h:30 short s */
+            { "s", offsetof(Scalars, s), QIDL_KIND_INT16, 1 },
+            /* scalars.h:31 unsigned short us */
+            { "us", offsetof(Scalars, us), QIDL_KIND_UINT16, 2 },
+            /* scalars.h:32 int i */
+            { "i", offsetof(Scalars, i), QIDL_KIND_INT32, 1 },
+            /* scalars.h:33 unsigned int ui */
+            { "ui", offsetof(Scalars, ui), QIDL_KIND_UINT32, 2 },
+            /* scalars.h:34 long l */
+            { "l", offsetof(Scalars, l), QIDL_KIND_INT64, 1 },
+            /* scalars.h:35 unsigned long ul */
+            { "ul", offsetof(Scalars, ul), QIDL_KIND_UINT64, 2 },
+            /* scalars.h:36 long long ll */
+            { "ll", offsetof(Scalars, ll), QIDL_KIND_INT64, 2 },
+            /* scalars.h:37 unsigned long long ull */
+            { "ull", offsetof(Scalars, ull), QIDL_KIND_UINT64, 3 },
+            /* scalars.h:38 int8_t i8 */
+            { "i8", offsetof(Scalars, i8), QIDL_KIND_INT8, 2 },
+            /* scalars.h:39 uint8_t u8 */
+            { "u8", offsetof(Scalars, u8), QIDL_KIND_UINT8, 2 },
+            /* scalars.h:40 int16_t i16 */
+            { "i16", offsetof(Scalars, i16), QIDL_KIND_INT16, 3 },
+            /* scalars.h:41 uint16_t u16 */
+            { "u16", offsetof(Scalars, u16), QIDL_KIND_UINT16, 3 },
+            /* scalars.h:42 int32_t i32 */
+            { "i32", offsetof(Scalars, i32), QIDL_KIND_INT32, 3 },
+            /* scalars.h:43 uint32_t u32 */
+            { "u32", offsetof(Scalars, u32), QIDL_KIND_UINT32, 3 },
+            /* scalars.h:44 int64_t i64 */
+            { "i64", offsetof(Scalars, i64), QIDL_KIND_INT64, 3 },
+            /* scalars.h:45 uint64_t u64 */
+            { "u64", offsetof(Scalars, u64), QIDL_KIND_UINT64, 3 },
+            /* scalars.h:46 RegWord word */
+            { "word", offsetof(Scalars, word), QIDL_KIND_UINT16, 4 },
+            /* scalars.h:47 float f */
+            { "f", offsetof(Scalars, f), QIDL_KIND_FLOAT, 1 },
+            /* scalars.h:48 double d */
+            { "d", offsetof(Scalars, d), QIDL_KIND_DOUBLE, 1 },
+            /* scalars.h:49 Mode mode */
+            { "mode", offsetof(Scalars, mode), QIDL_KIND_UINT32, 4 },
+            /* scalars.h:50 enum Level level */
+            { "level", offsetof(Scalars, level), QIDL_KIND_INT32, 5 },
+        };
 
-        if (!qidl_visit_int8(v, "c", &tmp, error)) {
+        if (!qidl_visit_scalar_fields(v, fields, G_N_ELEMENTS(fields), obj,
+                                      error)) {
             return FALSE;
-        }
-        if (qidl_visitor_is_input(v)) {
-            obj->c = tmp;
-        }
-    }
-
-    /* scalars.h:28 signed char sc */
-    if (!qidl_visit_int8(v, "sc", &obj->sc, error)) {
-        return FALSE;
-    }
-
-    /* scalars.h:29 unsigned char uc */
-    if (!qidl_visit_uint8(v, "uc", &obj->uc, error)) {
-        return FALSE;
-    }
-
-    /* scalars.h:30 short s */
-    if (!qidl_visit_int16(v, "s", &obj->s, error)) {
-        return FALSE;
-    }
-
-    /* scalars.h:31 unsigned short us */
-    if (!qidl_visit_uint16(v, "us", &obj->us, error)) {
-        return FALSE;
-    }
-
-    /* scalars.h:32 int i */
-    if (!qidl_visit_int32(v, "i", &obj->i, error)) {
-        return FALSE;
-    }
-
-    /* scalars.h:33 unsigned int ui */
-    if (!qidl_visit_uint32(v, "ui", &obj->ui, error)) {
-        return FALSE;
-    }
-
-    /* scalars.h:34 long l */
-    if (!qidl_visit_int64(v, "l", &obj->l, error)) {
-        return FALSE;
-    }
-
-    /* scalars.h:35 unsigned long ul */
-    if (!qidl_visit_uint64(v, "ul", &obj->ul, error)) {
-        return FALSE;
-    }
-
-    /* scalars.h:36 long long ll */
-    {
-        gint64 tmp = obj->ll;
-
-        if (!qidl_visit_int64(v, "ll", &tmp, error)) {
-            return FALSE;
-        }
-        if (qidl_visitor_is_input(v)) {
-            obj->ll = tmp;
-        }
-    }
-
-    /* scalars.h:37 unsigned long long ull */
-    {
-        guint64 tmp = obj->ull;
-
-        if (!qidl_visit_uint64(v, "ull", &tmp, error)) {
-            return FALSE;
-        }
-        if (qidl_visitor_is_input(v)) {
-            obj->ull = tmp;
-        }
-    }
-
-    /* scalars.h:38 int8_t i8 */
-    if (!qidl_visit_int8(v, "i8", &obj->i8, error)) {
-        return FALSE;
-    }
-
-    /* scalars.h:39 uint8_t u8 */
-    if (!qidl_visit_uint8(v, "u8", &obj->u8, error)) {
-        return FALSE;
-    }
-
-    /* scalars.h:40 int16_t i16 */
-    if (!qidl_visit_int16(v, "i16", &obj->i16, error)) {
-        return FALSE;
-    }
-
-    /* scalars.h:41 uint16_t u16 */
-    if (!qidl_visit_uint16(v, "u16", &obj->u16, error)) {
-        return FALSE;
-    }
-
-    /* scalars.h:42 int32_t i32 */
-    if (!qidl_visit_int32(v, "i32", &obj->i32, error)) {
-        return FALSE;
-    }
-
-    /* scalars.h:43 uint32_t u32 */
-    if (!qidl_visit_uint32(v, "u32", &obj->u32, error)) {
-        return FALSE;
-    }
-
-    /* scalars.h:44 int64_t i64 */
-    if (!qidl_visit_int64(v, "i64", &obj->i64, error)) {
-        return FALSE;
-    }
-
-    /* scalars.h:45 uint64_t u64 */
-    if (!qidl_visit_uint64(v, "u64", &obj->u64, error)) {
-        return FALSE;
-    }
-
-    /* scalars.h:46 RegWord word */
-    if (!qidl_visit_uint16(v, "word", &obj->word, error)) {
-        return FALSE;
-    }
-
-    /* scalars.h:47 float f */
-    if (!qidl_visit_float(v, "f", &obj->f, error)) {
-        return FALSE;
-    }
-
-    /* scalars.h:48 double d */
-    if (!qidl_visit_double(v, "d", &obj->d, error)) {
-        return FALSE;
-    }
-
-    /* scalars.h:49 Mode mode */
-    {
-        guint32 tmp = obj->mode;
-
-        if (!qidl_visit_uint32(v, "mode", &tmp, error)) {
-            return FALSE;
-        }
-        if (qidl_visitor_is_input(v)) {
-            obj->mode = tmp;
-        }
-    }
-
-    /* scalars.h:50 enum Level level */
-    {
-        gint32 tmp = obj->level;
-
-        if (!qidl_visit_int32(v, "level", &tmp, error)) {
-            return FALSE;
-        }
-        if (qidl_visitor_is_input(v)) {
-            obj->level = tmp;
         }
     }
 

@@ -133,14 +133,18 @@ gboolean qidl_visit_Inner(QidlVisitor *v, const char *name, Inner *obj,
         return FALSE;
     }
 
-    /* shapes.h:25 bool enabled */
-    if (!qidl_visit_bool(v, "enabled", &obj->enabled, error)) {
-        return FALSE;
-    }
+    {
+        static const QidlScalarField fields[] = {
+            /* shapes.h:25 bool enabled */
+            { "enabled", offsetof(Inner, enabled), QIDL_KIND_BOOL, 7 },
+            /* shapes.h:26 uint8_t mode */
+            { "mode", offsetof(Inner, mode), QIDL_KIND_UINT8, 4 },
+        };
 
-    /* shapes.h:26 uint8_t mode */
-    if (!qidl_visit_uint8(v, "mode", &obj->mode, error)) {
-        return FALSE;
+        if (!qidl_visit_scalar_fields(v, fields, G_N_ELEMENTS(fields), obj,
+                                      error)) {
+            return FALSE;
+        }
     }
     return qidl_visit_end_struct(v, error);
 }
@@ -235,14 +239,18 @@ gboolean qidl_visit_reg(QidlVisitor *v, const char *name, struct reg *obj,
         return FALSE;
     }
 
-    /* shapes.h:20 uint16_t lo */
-    if (!qidl_visit_uint16(v, "lo", &obj->lo, error)) {
-        return FALSE;
-    }
+    {
+        static const QidlScalarField fields[] = {
+            /* shapes.h:20 uint16_t lo */
+            { "lo", offsetof(struct reg, lo), QIDL_KIND_UINT16, 2 },
+            /* shapes.h:21 int32_t hi */
+            { "hi", offsetof(struct reg, hi), QIDL_KIND_INT32, 2 },
+        };
 
-    /* shapes.h:21 int32_t hi */
-    if (!qidl_visit_int32(v, "hi", &obj->hi, error)) {
-        return FALSE;
+        if (!qidl_visit_scalar_fields(v, fields, G_N_ELEMENTS(fields), obj,
+                                      error)) {
+            return FALSE;
+        }
     }
     return qidl_visit_end_struct(v, error);
 }

@@ -28,14 +28,18 @@ gboolean qidl_visit_Sub(QidlVisitor *v, const char *name, Sub *obj,
         return FALSE;
     }
 
-    /* subsections.h:17 uint8_t ctrl */
-    if (!qidl_visit_uint8(v, "ctrl", &obj->ctrl, error)) {
-        return FALSE;
-    }
+    {
+        static const QidlScalarField fields[] = {
+            /* subsections.h:17 uint8_t ctrl */
+            { "ctrl", offsetof(Sub, ctrl), QIDL_KIND_UINT8, 4 },
+            /* subsections.h:20 uint8_t status */
+            { "status", offsetof(Sub, status), QIDL_KIND_UINT8, 6 },
+        };
 
-    /* subsections.h:20 uint8_t status */
-    if (!qidl_visit_uint8(v, "status", &obj->status, error)) {
-        return FALSE;
+        if (!qidl_visit_scalar_fields(v, fields, G_N_ELEMENTS(fields), obj,
+                                      error)) {
+            return FALSE;
+        }
     }
 
     /* Subsection "sub/extra", version 1, saved when sub_extra_needed() */

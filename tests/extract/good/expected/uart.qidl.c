@@ -43,14 +43,18 @@ gboolean qidl_visit_UARTState(QidlVisitor *v, const char *name, UARTState *obj,
         return FALSE;
     }
 
-    /* uart.h:18 uint16_t divider */
-    if (!qidl_visit_uint16(v, "divider", &obj->divider, error)) {
-        return FALSE;
-    }
+    {
+        static const QidlScalarField fields[] = {
+            /* uart.h:18 uint16_t divider */
+            { "divider", offsetof(UARTState, divider), QIDL_KIND_UINT16, 7 },
+            /* uart.h:19 uint8_t rbr */
+            { "rbr", offsetof(UARTState, rbr), QIDL_KIND_UINT8, 3 },
+        };
 
-    /* uart.h:19 uint8_t rbr */
-    if (!qidl_visit_uint8(v, "rbr", &obj->rbr, error)) {
-        return FALSE;
+        if (!qidl_visit_scalar_fields(v, fields, G_N_ELEMENTS(fields), obj,
+                                      error)) {
+            return FALSE;
+        }
     }
 
     /* uart.h:20 uint8_t thr QIDL(default, 0) */
@@ -85,34 +89,26 @@ gboolean qidl_visit_UARTState(QidlVisitor *v, const char *name, UARTState *obj,
         }
     }
 
-    /* uart.h:22 uint8_t iir */
-    if (!qidl_visit_uint8(v, "iir", &obj->iir, error)) {
-        return FALSE;
-    }
+    {
+        static const QidlScalarField fields[] = {
+            /* uart.h:22 uint8_t iir */
+            { "iir", offsetof(UARTState, iir), QIDL_KIND_UINT8, 3 },
+            /* uart.h:23 uint8_t lcr */
+            { "lcr", offsetof(UARTState, lcr), QIDL_KIND_UINT8, 3 },
+            /* uart.h:24 uint8_t mcr */
+            { "mcr", offsetof(UARTState, mcr), QIDL_KIND_UINT8, 3 },
+            /* uart.h:25 uint8_t lsr */
+            { "lsr", offsetof(UARTState, lsr), QIDL_KIND_UINT8, 3 },
+            /* uart.h:26 uint8_t msr */
+            { "msr", offsetof(UARTState, msr), QIDL_KIND_UINT8, 3 },
+            /* uart.h:27 uint8_t scr */
+            { "scr", offsetof(UARTState, scr), QIDL_KIND_UINT8, 3 },
+        };
 
-    /* uart.h:23 uint8_t lcr */
-    if (!qidl_visit_uint8(v, "lcr", &obj->lcr, error)) {
-        return FALSE;
-    }
-
-    /* uart.h:24 uint8_t mcr */
-    if (!qidl_visit_uint8(v, "mcr", &obj->mcr, error)) {
-        return FALSE;
-    }
-
-    /* uart.h:25 uint8_t lsr */
-    if (!qidl_visit_uint8(v, "lsr", &obj->lsr, error)) {
-        return FALSE;
-    }
-
-    /* uart.h:26 uint8_t msr */
-    if (!qidl_visit_uint8(v, "msr", &obj->msr, error)) {
-        return FALSE;
-    }
-
-    /* uart.h:27 uint8_t scr */
-    if (!qidl_visit_uint8(v, "scr", &obj->scr, error)) {
-        return FALSE;
+        if (!qidl_visit_scalar_fields(v, fields, G_N_ELEMENTS(fields), obj,
+                                      error)) {
+            return FALSE;
+        }
     }
 
     /* uart.h:28 uint8_t fcr QIDL(version, 2) */

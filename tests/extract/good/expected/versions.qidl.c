@@ -134,14 +134,18 @@ gboolean qidl_visit_Versioned(QidlVisitor *v, const char *name, Versioned *obj,
         return FALSE;
     }
 
-    /* versions.h:15 uint8_t a */
-    if (!qidl_visit_uint8(v, "a", &obj->a, error)) {
-        return FALSE;
-    }
+    {
+        static const QidlScalarField fields[] = {
+            /* versions.h:15 uint8_t a */
+            { "a", offsetof(Versioned, a), QIDL_KIND_UINT8, 1 },
+            /* versions.h:16 uint8_t b QIDL(version, 2) */
+            { "b", offsetof(Versioned, b), QIDL_KIND_UINT8, 1 },
+        };
 
-    /* versions.h:16 uint8_t b QIDL(version, 2) */
-    if (!qidl_visit_uint8(v, "b", &obj->b, error)) {
-        return FALSE;
+        if (!qidl_visit_scalar_fields(v, fields, G_N_ELEMENTS(fields), obj,
+                                      error)) {
+            return FALSE;
+        }
     }
 
     /* versions.h:17 Stamp when */
