@@ -76,9 +76,14 @@ bool apic_accepts_extint(const APICCommonState *s)
 
 /* ---- timer -------------------------------------------------------------- */
 
-static int64_t timer_ticks(const APICCommonState *s, int64_t now)
+/*
+ * Timer ticks since the initial count was loaded, 0 before: a loaded
+ * initial_count_load_time may be ahead of the clock or any distance
+ * behind it.
+ */
+static uint64_t timer_ticks(const APICCommonState *s, int64_t now)
 {
-    return (now - s->initial_count_load_time) >> s->count_shift;
+    return hw_ns_since(s->initial_count_load_time, now) >> s->count_shift;
 }
 
 static uint32_t current_count(const APICCommonState *s, int64_t now)
@@ -86,17 +91,22 @@ static uint32_t current_count(const APICCommonState *s, int64_t now)
     if (s->initial_count == 0) {
         return 0;
     }
-    int64_t d = timer_ticks(s, now);
+    uint64_t d = timer_ticks(s, now);
     if (s->lvt[APIC_LVT_TIMER] & APIC_LVT_TIMER_PERIODIC) {
         return s->initial_count - (uint32_t)(d % s->initial_count);
     }
     return d >= s->initial_count ? 0 : s->initial_count - (uint32_t)d;
 }
 
-/* Arms the timer for the next expiry after @now. */
+/*
+ * Arms the timer for the next expiry after @now; off when that is past
+ * the end of the clock.  In 128 bits: the expiry is up to 2^64 ticks of
+ * up to 2^7 ns after the load.
+ */
 static void timer_update(APICCommonState *s, int64_t now)
 {
-    int64_t d, next;
+    uint64_t d;
+    unsigned __int128 next;
 
     if (s->initial_count == 0) {
         s->timer_expiry = HW_TIMER_OFF;
@@ -104,14 +114,16 @@ static void timer_update(APICCommonState *s, int64_t now)
     }
     d = timer_ticks(s, now);
     if (s->lvt[APIC_LVT_TIMER] & APIC_LVT_TIMER_PERIODIC) {
-        next = (d / s->initial_count + 1) * s->initial_count;
+        next = ((unsigned __int128)(d / s->initial_count) + 1) *
+               s->initial_count;
     } else if (d < s->initial_count) {
         next = s->initial_count;
     } else {
         s->timer_expiry = HW_TIMER_OFF;
         return;
     }
-    s->next_time = s->initial_count_load_time + (next << s->count_shift);
+    s->next_time = hw_time_add(s->initial_count_load_time,
+                               next << s->count_shift);
     s->timer_expiry = s->next_time;
 }
 
@@ -122,13 +134,20 @@ int64_t apic_next_deadline(const APICCommonState *s)
 
 void apic_run_timers(APICCommonState *s, int64_t now)
 {
-    while (s->timer_expiry >= 0 && s->timer_expiry <= now) {
-        int64_t t = s->timer_expiry;
-
+    if (s->timer_expiry >= 0 && s->timer_expiry <= now) {
         if (!(s->lvt[APIC_LVT_TIMER] & APIC_LVT_MASKED)) {
             apic_deliver(s, s->lvt[APIC_LVT_TIMER] & 0xff);
         }
-        timer_update(s, t);
+        timer_update(s, s->timer_expiry);
+        /*
+         * Due again: a periodic timer loaded with an expiry far behind
+         * the clock.  Delivering each missed period would set the same
+         * request bit again, so one delivery stands for them all, and
+         * the timer is armed for the first period after @now.
+         */
+        if (s->timer_expiry >= 0 && s->timer_expiry <= now) {
+            timer_update(s, now);
+        }
     }
 }
 

@@ -76,6 +76,33 @@ typedef struct SerialBackend {
     void *opaque;
 } SerialBackend;
 
+/*
+ * Time arithmetic on loaded state.  Every time a device holds comes from
+ * the stream: a deadline far behind the clock, a load time ahead of it, a
+ * clock near INT64_MAX all pass the state's constraints, so device code
+ * computes the distance between two times and a time plus a delay with
+ * these, which cannot overflow, rather than with plain - and +.
+ */
+
+/* Nanoseconds from @then to @now, 0 when @now is not after @then; the
+ * distance between two int64_t times always fits in 64 unsigned bits. */
+static inline uint64_t hw_ns_since(int64_t then, int64_t now)
+{
+    return now > then ? (uint64_t)now - (uint64_t)then : 0;
+}
+
+/*
+ * The time @delay ns after @t, or HW_TIMER_OFF when that is after
+ * INT64_MAX, the last time the virtual clock shows (machine_step() stops
+ * there): a timer due later never expires.  @delay is below 2^126.
+ */
+static inline int64_t hw_time_add(int64_t t, unsigned __int128 delay)
+{
+    __int128 when = (__int128)t + (__int128)delay;
+
+    return when > INT64_MAX ? HW_TIMER_OFF : (int64_t)when;
+}
+
 /* a * b / c with a 128-bit intermediate; a >= 0, c > 0. */
 static inline int64_t hw_muldiv64(int64_t a, uint32_t b, uint32_t c)
 {

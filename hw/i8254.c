@@ -6,22 +6,27 @@
 
 enum { RW_LSB = 1, RW_MSB = 2, RW_WORD0 = 3, RW_WORD1 = 4 };
 
-/* Counter ticks since the count was loaded. */
+/*
+ * Counter ticks since the count was loaded, 0 before.  A loaded
+ * count_load_time may be any distance from @now: at most 2^64 ns, which
+ * is 2^54.1 ticks.
+ */
 static int64_t ticks_since_load(const PITChannelState *c, int64_t now)
 {
-    if (now <= c->count_load_time) {
-        return 0;
-    }
-    return hw_muldiv64(now - c->count_load_time, PIT_FREQ,
-                       (uint32_t)HW_NS_PER_SEC);
+    return (int64_t)((unsigned __int128)hw_ns_since(c->count_load_time,
+                                                     now) *
+                     PIT_FREQ / HW_NS_PER_SEC);
 }
 
-/* Virtual time of tick @t after the load, rounded up so it has passed. */
+/*
+ * Virtual time of tick @t after the load, rounded up so it has passed;
+ * HW_TIMER_OFF when that is past the end of the clock.
+ */
 static int64_t tick_time(const PITChannelState *c, int64_t t)
 {
-    return c->count_load_time +
-           (int64_t)(((unsigned __int128)t * HW_NS_PER_SEC + PIT_FREQ - 1) /
-                     PIT_FREQ);
+    return hw_time_add(c->count_load_time,
+                       ((unsigned __int128)t * HW_NS_PER_SEC + PIT_FREQ - 1) /
+                       PIT_FREQ);
 }
 
 static int get_count(const PITChannelState *c, int64_t now)
@@ -297,9 +302,24 @@ int64_t pit_next_deadline(const PITCommonState *s)
 void pit_run_timers(PITCommonState *s, int64_t now)
 {
     int64_t t;
+    int fired = 0;
 
     while ((t = pit_next_deadline(s)) >= 0 && t <= now) {
+        if (fired == 2) {
+            /*
+             * A third transition due: the deadline was loaded far behind
+             * the clock (the machine fires each one when it is due).
+             * Rather than every missed period one by one, go to the state
+             * they lead to: the output at @now and the first transition
+             * after it.  The two fired keep what the interrupt
+             * controller saw: in modes 2 and 3 the output alternates, so
+             * they gave a rising edge whenever the missed ones did.
+             */
+            pit_irq_update(s, now);
+            break;
+        }
         pit_irq_update(s, t);
+        fired++;
     }
 }
 

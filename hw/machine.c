@@ -952,7 +952,10 @@ static void fire(Machine *m, int which, int64_t t)
 
 void machine_step(Machine *m)
 {
-    int64_t target = m->clock.clock_ns + MACHINE_STEP_NS;
+    /* A loaded clock may be anywhere: it stops at its end, INT64_MAX,
+     * after which the devices' timers are off (hw_time_add()). */
+    int64_t target = m->clock.clock_ns > INT64_MAX - MACHINE_STEP_NS ?
+                     INT64_MAX : m->clock.clock_ns + MACHINE_STEP_NS;
 
     /* Device timers in time order; ties in device order. */
     for (;;) {

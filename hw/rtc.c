@@ -39,7 +39,7 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 
 /* ---- register formats --------------------------------------------------- */
 
-static uint8_t to_reg(const RTCState *s, int v)
+static uint8_t to_reg(const RTCState *s, unsigned v)
 {
     if (s->cmos_data[RTC_REG_B] & RTC_B_DM) {
         return (uint8_t)v;
@@ -59,12 +59,12 @@ static int from_reg(const RTCState *s, uint8_t v)
     return ((v >> 4) & 0x0f) * 10 + (v & 0x0f);
 }
 
-static uint8_t hour_to_reg(const RTCState *s, int hour)
+static uint8_t hour_to_reg(const RTCState *s, unsigned hour)
 {
     if (s->cmos_data[RTC_REG_B] & RTC_B_24H) {
         return to_reg(s, hour);
     }
-    int h12 = hour % 12 ? hour % 12 : 12;
+    unsigned h12 = hour % 12 ? hour % 12 : 12;
     return (uint8_t)(to_reg(s, h12) | (hour >= 12 ? 0x80 : 0));
 }
 
@@ -93,31 +93,37 @@ static bool divider_running(const RTCState *s)
     return (s->cmos_data[RTC_REG_A] & 0x60) != 0x60;
 }
 
-/* The RTC's time in ns since the epoch at virtual time @now. */
-static int64_t guest_rtc_ns(const RTCState *s, int64_t now)
+/*
+ * The RTC's time in ns since the epoch at virtual time @now: 64 unsigned
+ * bits that wrap, as in QEMU (get_guest_rtc_ns()), so that any loaded
+ * base_rtc, last_update and offset give a time, never an overflow or a
+ * time before 1970.  They wrap after 584 years, year 2554.
+ */
+static uint64_t guest_rtc_ns(const RTCState *s, int64_t now)
 {
-    return (int64_t)s->base_rtc * HW_NS_PER_SEC + now -
-           (int64_t)s->last_update + s->offset;
+    return s->base_rtc * (uint64_t)HW_NS_PER_SEC + (uint64_t)now -
+           s->last_update + (uint64_t)s->offset;
 }
 
 /* Writes the RTC's current time into the CMOS time registers. */
 static void rtc_update_time(RTCState *s, int64_t now)
 {
-    int64_t secs = guest_rtc_ns(s, now) / HW_NS_PER_SEC;
-    int64_t days = secs / SEC_PER_DAY;
-    int tod = (int)(secs % SEC_PER_DAY);
+    uint64_t secs = guest_rtc_ns(s, now) / HW_NS_PER_SEC;
+    int64_t days = (int64_t)(secs / SEC_PER_DAY);
+    unsigned tod = (unsigned)(secs % SEC_PER_DAY);
     int64_t year;
     unsigned month, mday;
 
+    /* secs < 2^64 / 10^9: days and the year (1970..2554) are positive. */
     civil_from_days(days, &year, &month, &mday);
     s->cmos_data[RTC_SECONDS] = to_reg(s, tod % 60);
     s->cmos_data[RTC_MINUTES] = to_reg(s, tod / 60 % 60);
     s->cmos_data[RTC_HOURS] = hour_to_reg(s, tod / 3600);
-    s->cmos_data[RTC_DAY_OF_WEEK] = to_reg(s, (int)((days + 4) % 7) + 1);
-    s->cmos_data[RTC_DAY_OF_MONTH] = to_reg(s, (int)mday);
-    s->cmos_data[RTC_MONTH] = to_reg(s, (int)month);
-    s->cmos_data[RTC_YEAR] = to_reg(s, (int)(year % 100));
-    s->cmos_data[RTC_CENTURY] = to_reg(s, (int)(year / 100));
+    s->cmos_data[RTC_DAY_OF_WEEK] = to_reg(s, (unsigned)((days + 4) % 7) + 1);
+    s->cmos_data[RTC_DAY_OF_MONTH] = to_reg(s, mday);
+    s->cmos_data[RTC_MONTH] = to_reg(s, month);
+    s->cmos_data[RTC_YEAR] = to_reg(s, (unsigned)(year % 100));
+    s->cmos_data[RTC_CENTURY] = to_reg(s, (unsigned)(year / 100));
 }
 
 /* Takes the time from the CMOS registers, keeping the divider's phase. */
@@ -130,7 +136,7 @@ static void rtc_set_time(RTCState *s, int64_t now)
     int mon = from_reg(s, s->cmos_data[RTC_MONTH]);
     int year = from_reg(s, s->cmos_data[RTC_YEAR]);
     int century = from_reg(s, s->cmos_data[RTC_CENTURY]);
-    int64_t phase = guest_rtc_ns(s, now) % HW_NS_PER_SEC;
+    int64_t phase = (int64_t)(guest_rtc_ns(s, now) % HW_NS_PER_SEC);
 
     /* Out-of-range registers read as the lowest value, as a guest that
      * writes garbage gets some time rather than none. */
@@ -150,31 +156,35 @@ static void rtc_set_time(RTCState *s, int64_t now)
 }
 
 /* Whether the time of day @tod matches the alarm registers. */
-static bool alarm_matches(const RTCState *s, int tod)
+static bool alarm_matches(const RTCState *s, unsigned tod)
 {
     int as = from_reg(s, s->cmos_data[RTC_SECONDS_ALARM]);
     int am = from_reg(s, s->cmos_data[RTC_MINUTES_ALARM]);
     int ah = hour_from_reg(s, s->cmos_data[RTC_HOURS_ALARM]);
 
-    return (as < 0 || as == tod % 60) && (am < 0 || am == tod / 60 % 60) &&
-           (ah < 0 || ah == tod / 3600);
+    return (as < 0 || (unsigned)as == tod % 60) &&
+           (am < 0 || (unsigned)am == tod / 60 % 60) &&
+           (ah < 0 || (unsigned)ah == tod / 3600);
 }
 
 /*
  * Computes next_alarm_time: the virtual time of the first update cycle
  * after @now whose new time matches the alarm.  Alarms repeat within a
- * day, so one day of candidates is enough.
+ * day, so one day of candidates is enough.  Virtual times are compared
+ * as unsigned there (rtc_update_fire()), so they are computed so, which
+ * cannot overflow.
  */
 static void rtc_compute_alarm(RTCState *s, int64_t now)
 {
-    int64_t g = guest_rtc_ns(s, now);
-    int64_t next_update = now + HW_NS_PER_SEC - g % HW_NS_PER_SEC;
-    int64_t sec = g / HW_NS_PER_SEC;
+    uint64_t g = guest_rtc_ns(s, now);
+    uint64_t next_update = (uint64_t)now + (uint64_t)HW_NS_PER_SEC -
+                           g % HW_NS_PER_SEC;
+    uint64_t sec = g / HW_NS_PER_SEC;
 
-    for (int d = 1; d <= SEC_PER_DAY; d++) {
-        if (alarm_matches(s, (int)((sec + d) % SEC_PER_DAY))) {
-            s->next_alarm_time =
-                (uint64_t)(next_update + (int64_t)(d - 1) * HW_NS_PER_SEC);
+    for (unsigned d = 1; d <= SEC_PER_DAY; d++) {
+        if (alarm_matches(s, (unsigned)((sec + d) % SEC_PER_DAY))) {
+            s->next_alarm_time = next_update +
+                                 (uint64_t)(d - 1) * HW_NS_PER_SEC;
             return;
         }
     }
@@ -218,11 +228,14 @@ static uint32_t periodic_ticks(const RTCState *s)
     return 1u << (code - 1);
 }
 
-/* 32768 Hz tick @t as virtual time, rounded up so the tick has passed. */
+/*
+ * 32768 Hz tick @t as virtual time, rounded up so the tick has passed;
+ * HW_TIMER_OFF past the end of the clock.
+ */
 static int64_t tick_to_ns(int64_t t)
 {
-    return (int64_t)(((unsigned __int128)t * HW_NS_PER_SEC + RTC_FREQ - 1) /
-                     RTC_FREQ);
+    return hw_time_add(0, ((unsigned __int128)t * HW_NS_PER_SEC +
+                           RTC_FREQ - 1) / RTC_FREQ);
 }
 
 /*
@@ -250,8 +263,8 @@ static void rtc_update_timer_arm(RTCState *s, int64_t now)
         s->update_timer = HW_TIMER_OFF;
         return;
     }
-    s->update_timer = now + HW_NS_PER_SEC -
-                      guest_rtc_ns(s, now) % HW_NS_PER_SEC;
+    s->update_timer = hw_time_add(now, (uint64_t)HW_NS_PER_SEC -
+                                       guest_rtc_ns(s, now) % HW_NS_PER_SEC);
 }
 
 static void rtc_periodic_fire(RTCState *s, int64_t now)
@@ -284,16 +297,39 @@ int64_t rtc_next_deadline(const RTCState *s)
     return hw_timer_min(s->periodic_timer, s->update_timer);
 }
 
+/*
+ * Whether @timer is still due at @now after it fired: a timer loaded far
+ * behind the clock (the machine fires each one when it is due).
+ */
+static bool still_due(int64_t timer, int64_t now)
+{
+    return timer >= 0 && timer <= now;
+}
+
 void rtc_run_timers(RTCState *s, int64_t now)
 {
-    /* Each loop fires the earliest, so two due at once keep their order. */
+    /*
+     * Each loop fires the earliest, so two due at once keep their order.
+     * A timer still due after it fired has missed periods; rather than
+     * one by one, they are caught up with one more firing at @now: the
+     * flags they set are set already (register C only accumulates until
+     * the guest reads it), the update cycle at @now writes the time the
+     * last missed one would have, and each timer is then armed after
+     * @now, so this loop ends after a few firings.
+     */
     for (;;) {
         int64_t p = s->periodic_timer, u = s->update_timer;
 
         if (p >= 0 && p <= now && (u < 0 || p <= u)) {
             rtc_periodic_fire(s, p);
+            if (still_due(s->periodic_timer, now)) {
+                rtc_periodic_fire(s, now);
+            }
         } else if (u >= 0 && u <= now) {
             rtc_update_fire(s, u);
+            if (still_due(s->update_timer, now)) {
+                rtc_update_fire(s, now);
+            }
         } else {
             return;
         }
@@ -316,7 +352,7 @@ static void write_reg_a(RTCState *s, int64_t now, uint8_t val)
     } else if (was_reset) {
         /* Released from reset: the first update comes half a second
          * later. */
-        s->base_rtc = (uint64_t)(guest_rtc_ns(s, now) / HW_NS_PER_SEC);
+        s->base_rtc = guest_rtc_ns(s, now) / HW_NS_PER_SEC;
         s->last_update = (uint64_t)now;
         s->offset = HW_NS_PER_SEC / 2;
         rtc_compute_alarm(s, now);
@@ -423,7 +459,7 @@ uint8_t rtc_ioport_read(RTCState *s, int64_t now, uint32_t addr)
         ret = s->cmos_data[RTC_REG_A] & ~RTC_A_UIP;
         if (rtc_running(s) &&
             guest_rtc_ns(s, now) % HW_NS_PER_SEC >=
-                HW_NS_PER_SEC - RTC_UIP_HOLD) {
+                (uint64_t)(HW_NS_PER_SEC - RTC_UIP_HOLD)) {
             ret |= RTC_A_UIP;
         }
         return ret;

@@ -149,7 +149,8 @@ static void serial_receive(SerialState *s, int64_t now, uint8_t b)
         }
         s->lsr |= UART_LSR_DR;
         /* Report bytes below the trigger level after four characters. */
-        s->fifo_timeout_timer = now + s->char_transmit_time * 4;
+        s->fifo_timeout_timer =
+            hw_time_add(now, (uint64_t)s->char_transmit_time * 4);
     } else {
         if (s->lsr & UART_LSR_DR) {
             s->lsr |= UART_LSR_OE;
@@ -287,7 +288,8 @@ uint8_t serial_ioport_read(SerialState *s, int64_t now, uint32_t addr)
                 s->lsr &= ~(UART_LSR_DR | UART_LSR_BI);
                 s->fifo_timeout_timer = HW_TIMER_OFF;
             } else {
-                s->fifo_timeout_timer = now + s->char_transmit_time * 4;
+                s->fifo_timeout_timer =
+            hw_time_add(now, (uint64_t)s->char_transmit_time * 4);
             }
             s->timeout_ipending = 0;
         } else {

@@ -320,8 +320,9 @@ static void process_queue(VirtIOPCIState *t, VirtIOBlkState *b, int64_t now,
             set_needs_reset(t);
             return;
         }
-        req.complete_time = now + DISK_LATENCY_BASE +
-                            (int64_t)req.nb_sectors * DISK_LATENCY_SECTOR;
+        req.complete_time = hw_time_add(now, DISK_LATENCY_BASE +
+                                        (uint64_t)req.nb_sectors *
+                                        DISK_LATENCY_SECTOR);
         b->requests = g_slist_append(b->requests,
                                      g_memdup2(&req, sizeof(req)));
         q->last_avail_idx++;

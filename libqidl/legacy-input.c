@@ -83,6 +83,32 @@ static gboolean legacy_in_end_struct(QidlVisitor *v, GError **error)
 }
 
 /*
+ * A sized list's count is an earlier field: the wire holds only its
+ * elements, and a size_is heap array is allocated from the count as soon
+ * as this returns.  Each element takes at least one byte, unless it has
+ * nothing to save (an empty struct), so a count above the bytes left
+ * cannot be backed by the input: refused here, before the allocation,
+ * unless the list is small enough that no input needs to back it
+ * (QIDL_LIMIT_LEGACY_UNBACKED, which lists of empty elements stay within).
+ */
+static gboolean check_sized_list(QidlVisitor *v, guint32 count,
+                                 gsize elem_size, GError **error)
+{
+    LegacyInput *li = to_li(v);
+    gsize left = li->len - li->pos;
+
+    if (count <= left ||
+        (guint64)count * elem_size <= QIDL_LIMIT_LEGACY_UNBACKED) {
+        return TRUE;
+    }
+    return qidl_visitor__error(v, error, QIDL_ERROR_TRUNCATED,
+                               "%" G_GUINT32_FORMAT " elements at byte "
+                               "offset %" G_GSIZE_FORMAT " need at least as "
+                               "many bytes, %" G_GSIZE_FORMAT " left", count,
+                               stream_offset(li, li->pos), left);
+}
+
+/*
  * Only a counted list carries its count.  It is bounded here, before
  * *count is written, and by the element limit alone: an element may take
  * no bytes (an empty struct), so the bytes left bound nothing.
@@ -94,6 +120,9 @@ static gboolean legacy_in_start_list(QidlVisitor *v, const char *name,
     const guint8 *p;
     guint32 n;
 
+    if (kind == QIDL_LIST_SIZED) {
+        return check_sized_list(v, *count, elem_size, error);
+    }
     if (kind != QIDL_LIST_COUNTED) {
         return TRUE;
     }

@@ -969,8 +969,17 @@ gboolean schema__compare_positional(SchemaCompare *c, const SchemaType *o,
         check_versions(&pz, path, what, o->desc_version, n->desc_version,
                        n->desc_min_version, o->desc_min_version);
     }
-    /* QEMU reads a section's fields for the version its header carries. */
-    push_job(&pz, o, n, path, o->version);
+    /*
+     * QEMU reads a section's fields for the version its header carries,
+     * which is the version of the description OLD saved them with
+     * (savevm.c registers a section at its vmsd->version_id), and OLD
+     * writes every field of that description.  The dump repeats that
+     * version at the section level; where a hand-edited dump disagrees
+     * (QEMU's own vmstate-static-checker test data does), the
+     * description's is the one its fields were written for: gating them
+     * by the section's would make a section incompatible with itself.
+     */
+    push_job(&pz, o, n, path, o->desc_version);
     while (ok && (job = g_queue_pop_head(&pz.jobs))) {
         ok = run_job(&pz, job, error);
         job_free(job);

@@ -264,7 +264,10 @@ static gboolean read_preserved(JsonObject *rec, const char *where,
 
 /*
  * A device record's state as the writer requires it: a non-empty type
- * name and instance path, and no device information below the top.
+ * name and instance path, no device information below the top, and
+ * strings in UTF-8 (the typed JSON also carries other strings, in its
+ * {"str": HEX} form, but a native stream cannot).  The messages say what
+ * the writer's do, with the record's place in front.
  */
 static gboolean check_device(const QidlNode *dev, const char *where,
                              GError **error)
@@ -285,6 +288,17 @@ static gboolean check_device(const QidlNode *dev, const char *where,
 
             return json_fail(error, where, "%s: $device is allowed only at "
                              "the top of a record's state", path);
+        }
+        if (qidl_node_get_kind(node) == QIDL_KIND_STRING) {
+            gsize len;
+            const char *s = qidl_node_get_string(node, &len);
+
+            if (!g_utf8_validate(s, (gssize)len, NULL)) {
+                g_autofree char *path = qidl_node_get_path(node);
+
+                return json_fail(error, where, "%s: string is not valid "
+                                 "UTF-8 (use bytes for binary data)", path);
+            }
         }
         if (child) {
             node = child;

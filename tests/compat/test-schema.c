@@ -1057,6 +1057,64 @@ static void test_qemu__section_rename_covered_by_filter(void **state)
     expect(r, "ICH9 LPC", QIDL_SCHEMA_CHANGE_TYPE_RENAMED, FALSE, NULL);
 }
 
+/*
+ * A section whose version_id differs from its description's.  QEMU writes
+ * both from one VMStateDescription, so its own dumps never differ, but
+ * hand-edited ones do (QEMU's checker test data; data/qemu-new.json's
+ * isa-bridge) and load.  The stream carries the description's version,
+ * so that is what gates the fields: compared with itself such a section
+ * has no change (finding 12 of docs/security.md, the fuzz-schema
+ * reproducer crash-schema-qemu-section-version-mismatch).
+ */
+#define UART_FIELDS                                                       \
+    "{'field':'divider','version_id':1,'field_exists':false,'size':2},"   \
+    QF("rbr", 1, "")
+
+static char *uart_dump(guint desc_version, const char *more_fields)
+{
+    return g_strdup_printf("{'uart':{'Name':'uart','version_id':0,"
+                           "'Description':{'name':'uart','version_id':%u,"
+                           "'minimum_version_id':1,'Fields':[" UART_FIELDS
+                           "%s]}}}", desc_version, more_fields);
+}
+
+static void test_qemu__section_version_differs_from_description(
+    void **state)
+{
+    g_autoptr(QidlSchemaReport) same = compare_qemu(uart_dump(3, ""),
+                                                    uart_dump(3, ""));
+    g_autoptr(QidlSchemaReport) r = compare_qemu(
+        uart_dump(3, ""),
+        uart_dump(4, ",{'field':'lsr','version_id':4,'field_exists':false,"
+                     "'size':1}"));
+    const QidlSchemaChange *c;
+
+    expect_n(same, 0, 0);
+    /* A field of NEW's version 4 is not read from OLD's version 3
+     * streams (the section's version_id 0 plays no part). */
+    expect_n(r, 2, 0);
+    c = expect(r, "uart", QIDL_SCHEMA_CHANGE_VERSION_RAISED, FALSE, NULL);
+    assert_string_equal(c->message, "description uart: version 3 -> 4");
+    c = expect(r, "uart.lsr", QIDL_SCHEMA_CHANGE_FIELD_ADDED, FALSE, NULL);
+    assert_string_equal(c->message, "added in version 4: not read from "
+                        "OLD's version 3 streams");
+}
+
+/* The hand-written dumps, isa-bridge's differing versions included, are
+ * each compatible with themselves. */
+static void test_qemu__data_files_self_compatible(void **state)
+{
+    g_autoptr(QidlSchemaReport) o = compare_data_files(
+        "tests/compat/data/qemu-old.json", "tests/compat/data/qemu-old.json",
+        QIDL_SCHEMA_FORMAT_QEMU_VMSTATE);
+    g_autoptr(QidlSchemaReport) n = compare_data_files(
+        "tests/compat/data/qemu-new.json", "tests/compat/data/qemu-new.json",
+        QIDL_SCHEMA_FORMAT_QEMU_VMSTATE);
+
+    expect_n(o, 0, 0);
+    expect_n(n, 0, 0);
+}
+
 static void test_qemu__real_dump(void **state)
 {
     /* A dump of the QEMU installed here, if any, compared with itself. */
@@ -1606,6 +1664,8 @@ int main(void)
         cmocka_unit_test(test_qemu__section_min_version_raised_fail),
         cmocka_unit_test(test_qemu__rename_covered_by_filter),
         cmocka_unit_test(test_qemu__section_rename_covered_by_filter),
+        cmocka_unit_test(test_qemu__section_version_differs_from_description),
+        cmocka_unit_test(test_qemu__data_files_self_compatible),
         cmocka_unit_test(test_qemu__real_dump),
         cmocka_unit_test(test_read__qidl_errors_fail),
         cmocka_unit_test(test_read__qemu_errors_fail),

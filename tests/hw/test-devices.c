@@ -1094,6 +1094,284 @@ static void test_serial__absent_subsections_take_reset_values(void **state)
     assert_int_equal(b.fifo_timeout_timer, HW_TIMER_OFF);
 }
 
+/* ---- hostile but valid loaded state ------------------------------------------ */
+
+/*
+ * States that satisfy every constraint of the device but that no run of
+ * it produces: a load time far below zero or ahead of the clock, a
+ * deadline far behind the clock, a clock near its end, an RTC base of
+ * 2^64 - 1 seconds.  The device must load them and then compute without
+ * overflowing and without firing every missed period one by one
+ * (docs/security.md, findings 7-10).  Expected values are worked out
+ * independently of the device code (8254 and APIC timer arithmetic,
+ * calendar dates from Python's datetime).
+ */
+
+/* An interrupt line that records its changes: "1" / "0", one per change. */
+typedef struct {
+    HwIrq line;
+    GString *levels;
+} IrqLog;
+
+static void irq_log_set(void *opaque, int n, bool level)
+{
+    IrqLog *l = opaque;
+
+    (void)n;
+    g_string_append_c(l->levels, level ? '1' : '0');
+}
+
+static void irq_log_init(IrqLog *l)
+{
+    l->line = (HwIrq){ irq_log_set, l, 0 };
+    l->levels = g_string_new(NULL);
+}
+
+typedef struct {
+    const char *path;
+    gint64 value;               /* an unsigned field's bits */
+} Edit;
+
+/* Saves @obj to a tree, applies @edits, loads it back into @obj. */
+static void load_hostile(void *obj, QidlVisitFunc visit, const Edit *edits,
+                         guint n_edits)
+{
+    g_autoptr(QidlTree) tree = qidl_tree_new();
+    g_autoptr(QidlVisitor) out = qidl_tree_output_visitor_new(tree, NULL);
+    g_autoptr(QidlVisitor) in = NULL;
+    g_autoptr(GError) error = NULL;
+
+    assert_true(visit(out, "dev", obj, &error));
+    assert_true(qidl_visitor_complete(out, &error));
+    for (guint i = 0; i < n_edits; i++) {
+        QidlNode *n = qidl_node_find(qidl_tree_get_root(tree),
+                                     edits[i].path);
+
+        assert_non_null(n);
+        if (qidl_node_get_kind(n) == QIDL_KIND_UINT64) {
+            assert_true(qidl_node_set_uint(n, (guint64)edits[i].value,
+                                           &error));
+        } else {
+            assert_true(qidl_node_set_int(n, edits[i].value, &error));
+        }
+    }
+    in = qidl_tree_input_visitor_new(
+        qidl_tree_output_visitor_get_result(out), 0);
+    if (!visit(in, "dev", obj, &error) ||
+        !qidl_visitor_complete(in, &error)) {
+        fail_msg("load: %s", error->message);
+    }
+}
+
+/* Channel 0 in mode 2 (rate generator), count 1000, loaded at time 0. */
+static void pit_rate_1000(PITCommonState *pit, IrqLog *irq)
+{
+    irq_log_init(irq);
+    pit_init(pit, &irq->line, 0);
+    pit_ioport_write(pit, 0, 3, 0x34);
+    pit_ioport_write(pit, 0, 0, 1000 & 0xff);
+    pit_ioport_write(pit, 0, 0, 1000 >> 8);
+    g_string_truncate(irq->levels, 0);
+}
+
+static uint16_t pit_read_count0(PITCommonState *pit, int64_t now)
+{
+    uint8_t lo;
+
+    pit_ioport_write(pit, now, 3, 0x00);        /* latch channel 0 */
+    lo = pit_ioport_read(pit, now, 0);
+    return (uint16_t)(lo | pit_ioport_read(pit, now, 0) << 8);
+}
+
+/*
+ * Finding 7: count_load_time = INT64_MIN, 2^63 ns before time 0.  The
+ * post-load hook and every later read compute the ticks since then
+ * (11005161493678455 at time 5) without overflowing.
+ */
+static void test_i8254__load_time_far_below_zero(void **state)
+{
+    PITCommonState pit;
+    IrqLog irq;
+    const Edit edits[] = {
+        { "dev.channels[0].count_load_time", INT64_MIN },
+        { "dev.irq_timer", 5 },
+    };
+
+    (void)state;
+    pit_rate_1000(&pit, &irq);
+    load_hostile(&pit, visit_pit, edits, G_N_ELEMENTS(edits));
+    assert_true(pit.irq_level);
+    assert_int_equal(pit_next_deadline(&pit), 5);
+    pit_run_timers(&pit, 5);
+    assert_string_equal(irq.levels->str, "");
+    assert_int_equal(pit_next_deadline(&pit), 456672);
+    assert_int_equal(pit_read_count0(&pit, 5), 545);
+    g_string_free(irq.levels, TRUE);
+}
+
+/*
+ * Finding 10: a deadline 2^62 ns (146 years) behind the clock.  The PIT
+ * fires the two transitions due first (the output goes low at tick 1000,
+ * 838096 ns, and would go high at tick 1001), then goes straight to the
+ * state at the clock: output high, next transition at tick
+ * 5502580746840000, count 773; not the 1.1 * 10^13 missed transitions
+ * one by one.
+ */
+static void test_i8254__deadline_far_behind_clock(void **state)
+{
+    PITCommonState pit;
+    IrqLog irq;
+    const Edit edits[] = { { "dev.irq_timer", 5 } };
+    const int64_t now = INT64_C(1) << 62;
+
+    (void)state;
+    pit_rate_1000(&pit, &irq);
+    load_hostile(&pit, visit_pit, edits, G_N_ELEMENTS(edits));
+    pit_run_timers(&pit, now);
+    assert_string_equal(irq.levels->str, "01");
+    assert_int_equal(pit_next_deadline(&pit), INT64_C(4611686018428035288));
+    assert_int_equal(pit_read_count0(&pit, now), 773);
+
+    /* At the end of the clock the next transition would come after
+     * INT64_MAX: there is none. */
+    g_string_truncate(irq.levels, 0);
+    load_hostile(&pit, visit_pit, edits, G_N_ELEMENTS(edits));
+    pit_run_timers(&pit, INT64_MAX);
+    assert_string_equal(irq.levels->str, "01");
+    assert_int_equal(pit_next_deadline(&pit), HW_TIMER_OFF);
+    assert_int_equal(pit_read_count0(&pit, INT64_MAX), 545);
+    g_string_free(irq.levels, TRUE);
+}
+
+/* Periodic timer, vector 0x40, divide by 16, initial count 1000 at 0. */
+static void apic_periodic_1000(APICCommonState *apic)
+{
+    apic_init(apic, 0);
+    apic_mem_write(apic, 0, 0xf0, 0x1ff);          /* software enable */
+    apic_mem_write(apic, 0, 0x320, APIC_LVT_TIMER_PERIODIC | 0x40);
+    apic_mem_write(apic, 0, 0x3e0, 0x3);
+    apic_mem_write(apic, 0, 0x380, 1000);
+    assert_int_equal(apic_next_deadline(apic), 16000);
+}
+
+/*
+ * Finding 8: the initial count loaded at 10^9 ns, ahead of the clock
+ * (the timer has not started counting), and expired at 10 ns: no ticks
+ * yet, so the current count is the initial count and the next expiry a
+ * whole period after the load.  Then (finding 10) an expiry 2^62 ns
+ * behind the clock: one delivery, the timer re-armed after the clock;
+ * and expiries past INT64_MAX: none.
+ */
+static void test_apic__timer_load_time_ahead_and_behind(void **state)
+{
+    APICCommonState apic;
+    const Edit ahead[] = {
+        { "dev.initial_count_load_time", 1000000000 },
+        { "dev.timer_expiry", 10 },
+    };
+    const Edit behind[] = { { "dev.timer_expiry", 16000 } };
+    const Edit ends[] = {
+        { "dev.initial_count_load_time", INT64_MIN },
+        { "dev.timer_expiry", 16000 },
+    };
+    const int64_t now = INT64_C(1) << 62;
+
+    (void)state;
+    apic_periodic_1000(&apic);
+    load_hostile(&apic, visit_apic, ahead, G_N_ELEMENTS(ahead));
+    apic_run_timers(&apic, 10);
+    assert_int_equal(apic_next_deadline(&apic), 1000016000);
+    assert_int_equal(apic_mem_read(&apic, 10, 0x390), 1000);
+    assert_int_equal(apic_get_pending(&apic), 0x40);
+
+    apic_periodic_1000(&apic);
+    load_hostile(&apic, visit_apic, behind, G_N_ELEMENTS(behind));
+    apic_run_timers(&apic, now);
+    assert_int_equal(apic_next_deadline(&apic),
+                     INT64_C(4611686018427392000));
+    assert_int_equal(apic_mem_read(&apic, now, 0x390), 256);
+    assert_int_equal(apic_get_pending(&apic), 0x40);
+
+    apic_periodic_1000(&apic);
+    load_hostile(&apic, visit_apic, ends, G_N_ELEMENTS(ends));
+    apic_run_timers(&apic, INT64_MAX);
+    assert_int_equal(apic_next_deadline(&apic), HW_TIMER_OFF);
+    assert_int_equal(apic_get_pending(&apic), 0x40);
+}
+
+static void assert_rtc_time(RTCState *rtc, int64_t now, const char *expect)
+{
+    static const uint8_t regs[] = {
+        RTC_CENTURY, RTC_YEAR, RTC_MONTH, RTC_DAY_OF_MONTH, RTC_HOURS,
+        RTC_MINUTES, RTC_SECONDS, RTC_DAY_OF_WEEK,
+    };
+    g_autoptr(GString) got = g_string_new(NULL);
+
+    for (guint i = 0; i < G_N_ELEMENTS(regs); i++) {
+        rtc_ioport_write(rtc, now, 0, regs[i]);
+        g_string_append_printf(got, "%02x", rtc_ioport_read(rtc, now, 1));
+    }
+    assert_string_equal(got->str, expect);
+}
+
+/*
+ * Finding 9: base_rtc seconds whose nanoseconds do not fit in 64 bits.
+ * The RTC's time wraps at 2^64 ns as QEMU's does: base_rtc
+ * 28428972662528639 reads 2376-11-30 17:35:21 (a Saturday, day 3 of the
+ * week... counted from Sunday as 1: Thursday 1970-01-01 is 5), and
+ * 2^64 - 1 reads 2554-07-21 23:34:32, in BCD.
+ */
+static void test_rtc__base_rtc_beyond_64_bit_ns(void **state)
+{
+    RTCState rtc;
+    const Edit big[] = { { "dev.base_rtc", INT64_C(28428972662528639) } };
+    const Edit max[] = { { "dev.base_rtc", -1 } };
+
+    (void)state;
+    rtc_init(&rtc, NULL, MACHINE_RTC_EPOCH, 0);
+    load_hostile(&rtc, visit_rtc, big, G_N_ELEMENTS(big));
+    assert_rtc_time(&rtc, 0, "2376113017352103");
+    rtc_init(&rtc, NULL, MACHINE_RTC_EPOCH, 0);
+    load_hostile(&rtc, visit_rtc, max, G_N_ELEMENTS(max));
+    assert_rtc_time(&rtc, 0, "2554072123343201");
+}
+
+/*
+ * Finding 10 for the RTC: periodic (1024 Hz) and update-ended timers
+ * 2^62 ns behind the clock.  Each fires once where it was due and once at
+ * the clock: register C holds IRQF, PF, AF and UF, the line rose once,
+ * the time registers hold the time at the clock (2170-04-20 23:53:36),
+ * and both timers are armed after it, instead of 4.7 * 10^12 periodic
+ * interrupts and 4.6 * 10^9 update cycles one by one.
+ */
+static void test_rtc__timers_far_behind_clock(void **state)
+{
+    RTCState rtc;
+    IrqLog irq;
+    const Edit edits[] = {
+        { "dev.periodic_timer", 1000 },
+        { "dev.update_timer", 1000 },
+    };
+    const int64_t now = INT64_C(1) << 62;
+
+    (void)state;
+    irq_log_init(&irq);
+    rtc_init(&rtc, &irq.line, MACHINE_RTC_EPOCH, 0);
+    rtc_ioport_write(&rtc, 0, 0, RTC_REG_B);
+    rtc_ioport_write(&rtc, 0, 1, RTC_B_PIE | RTC_B_UIE | RTC_B_24H);
+    load_hostile(&rtc, visit_rtc, edits, G_N_ELEMENTS(edits));
+    rtc_run_timers(&rtc, now);
+    assert_string_equal(irq.levels->str, "1");
+    assert_int_equal(rtc.periodic_timer, INT64_C(4611686018427734375));
+    assert_int_equal(rtc.update_timer, INT64_C(4611686019000000000));
+    assert_int_equal(rtc_next_deadline(&rtc), INT64_C(4611686018427734375));
+    assert_rtc_time(&rtc, now, "2170042023533606");
+    rtc_ioport_write(&rtc, now, 0, RTC_REG_C);
+    assert_int_equal(rtc_ioport_read(&rtc, now, 1),
+                     RTC_C_IRQF | RTC_C_PF | RTC_C_AF | RTC_C_UF);
+    g_string_free(irq.levels, TRUE);
+}
+
 static gsize legacy_size(QidlVisitFunc visit, void *obj)
 {
     g_autoptr(GByteArray) bytes = g_byte_array_new();
@@ -1137,6 +1415,11 @@ int main(void)
         cmocka_unit_test(test_devices__loaded_indices_are_bounded_fail),
         cmocka_unit_test(test_serial__absent_subsections_take_reset_values),
         cmocka_unit_test(test_devices__legacy_sizes_match_qemu),
+        cmocka_unit_test(test_i8254__load_time_far_below_zero),
+        cmocka_unit_test(test_i8254__deadline_far_behind_clock),
+        cmocka_unit_test(test_apic__timer_load_time_ahead_and_behind),
+        cmocka_unit_test(test_rtc__base_rtc_beyond_64_bit_ns),
+        cmocka_unit_test(test_rtc__timers_far_behind_clock),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

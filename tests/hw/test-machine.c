@@ -19,6 +19,7 @@
 #include <qidl/json.h>
 #include <qidl/stream.h>
 
+#include "hw.h"
 #include "machine.h"
 
 #define N_STEPS MACHINE_SCRIPT_STEPS
@@ -286,6 +287,87 @@ static void test_machine__query_device_state(void **state)
     assert_error(error, QIDL_ERROR, QIDL_ERROR_MISSING_FIELD);
 }
 
+/*
+ * The machine at step 40 with its clock set to @clock_ns (a valid int64
+ * that puts every device deadline far behind it), loaded, then @steps
+ * steps run.  Returns the log of those steps (transfer full).
+ */
+static char *step_with_clock(Machine *m, gint64 clock_ns, guint steps)
+{
+    g_autoptr(QidlTree) tree = qidl_tree_new();
+    g_autoptr(GError) error = NULL;
+    QidlNode *clock;
+    gsize before;
+
+    machine_run(m, 40);
+    assert_true(machine_save_tree(m, tree, &error));
+    clock = qidl_node_find(qidl_tree_get_root(tree), "machine.clock_ns");
+    assert_non_null(clock);
+    assert_true(qidl_node_set_int(clock, clock_ns, &error));
+    if (!machine_load_tree(m, tree, &error)) {
+        fail_msg("load: %s", error->message);
+    }
+    before = strlen(machine_get_log(m));
+    machine_run(m, steps);
+    return g_strdup(machine_get_log(m) + before);
+}
+
+/* The saved integer field at @path, read back through a tree. */
+static gint64 saved_int(Machine *m, const char *path)
+{
+    g_autoptr(QidlTree) tree = qidl_tree_new();
+    QidlNode *n;
+
+    assert_true(machine_save_tree(m, tree, NULL));
+    n = qidl_node_find(qidl_tree_get_root(tree), path);
+    assert_non_null(n);
+    return qidl_node_get_int(n);
+}
+
+/*
+ * The clock loaded 2^62 ns (146 years) ahead of every device deadline
+ * (finding 10 of docs/security.md: the PIT, then the RTC, fired each
+ * missed period one by one).  One step catches up: the PIT interrupt
+ * (vector 0x20) and the RTC's (0x28, register C with IRQF, PF, AF and
+ * UF) are taken once each, and channel 0 (mode 2, count 23864, loaded at
+ * 5 ms) is armed for its next transition after the clock, tick
+ * 5502580746851344 after the load.
+ */
+static void test_machine__step_after_clock_far_ahead(void **state)
+{
+    g_autoptr(Machine) m = machine_new(&machine_source_config);
+    const gint64 clock = G_GINT64_CONSTANT(1) << 62;
+    g_autofree char *log = step_with_clock(m, clock, 1);
+
+    (void)state;
+    assert_string_equal(log, "0040 4611686018432.387904ms irq 20\n"
+                             "0040 4611686018432.387904ms irq 28\n"
+                             "0040 4611686018432.387904ms rtc c=f0\n");
+    assert_int_equal(machine_get_clock(m), clock + 5000000);
+    assert_int_equal(saved_int(m, "pit.channels[0].next_transition_time"),
+                     G_GINT64_CONSTANT(4611686018442542639));
+}
+
+/*
+ * The clock loaded one ns before its end: it stops at INT64_MAX, and the
+ * timers that would expire after it are off (finding 14: the step's end,
+ * the devices' next expiries overflowed).
+ */
+static void test_machine__clock_stops_at_its_end(void **state)
+{
+    g_autoptr(Machine) m = machine_new(&machine_source_config);
+    g_autofree char *log = step_with_clock(m, G_MAXINT64 - 1, 3);
+
+    (void)state;
+    assert_non_null(strstr(log, "0042 9223372036854.775807ms "
+                                "vblk submit slot 0 write sector 50 x3\n"));
+    assert_int_equal(machine_get_clock(m), G_MAXINT64);
+    assert_int_equal(machine_get_step(m), 43);
+    assert_int_equal(saved_int(m, "pit.channels[0].next_transition_time"),
+                     HW_TIMER_OFF);
+    assert_int_equal(saved_int(m, "rtc.update_timer"), HW_TIMER_OFF);
+}
+
 /* The real virtio-blk-pci state, requests in flight: split then merge
  * gives back exactly the tree it started from. */
 static void test_machine__virtio_split_merge_exact(void **state)
@@ -333,6 +415,8 @@ int main(void)
         cmocka_unit_test(test_machine__bad_state_fails_atomically),
         cmocka_unit_test(test_machine__query_device_state),
         cmocka_unit_test(test_machine__virtio_split_merge_exact),
+        cmocka_unit_test(test_machine__step_after_clock_far_ahead),
+        cmocka_unit_test(test_machine__clock_stops_at_its_end),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -878,6 +878,65 @@ static void test_legacy__counted_list_truncated_fail(void **state)
     g_free(got.ents);
 }
 
+/*
+ * Enters a sized list of @count elements of @elem_size bytes in memory,
+ * with @left bytes of input left at stream offset 10.
+ */
+static gboolean start_sized(gsize left, guint32 count, gsize elem_size,
+                            GError **error)
+{
+    static const guint8 wire[4] = { 1, 2, 3, 4 };
+    g_autoptr(QidlVisitor) v =
+        qidl_legacy_input_visitor_new(wire, left, 10,
+                                      QIDL_LEGACY_INPUT_NONE);
+
+    g_assert(left <= sizeof(wire));
+    return qidl_visit_start_struct(v, "q", error) &&
+           qidl_visit_start_list(v, "ents", QIDL_LIST_SIZED, &count,
+                                 elem_size, error);
+}
+
+/*
+ * A sized list's count is not on the wire, and a size_is heap array is
+ * allocated from it: a count above the bytes left is refused before the
+ * caller allocates, since an element takes at least a byte (finding 2 of
+ * docs/security.md).  Lists of at most QIDL_LIMIT_LEGACY_UNBACKED bytes
+ * of memory are admitted whatever is left: their elements may be empty
+ * structs, which take no byte.
+ */
+static void test_legacy__sized_list_bounded_by_bytes_left_fail(void **state)
+{
+    g_autoptr(GError) error = NULL;
+    guint32 max_empty = QIDL_LIMIT_LEGACY_UNBACKED / 4;
+
+    G_STATIC_ASSERT(QIDL_LIMIT_LEGACY_UNBACKED == 65536);
+    assert_true(start_sized(3, 3, 1, &error));
+    assert_true(start_sized(4, 4, 1 << 20, &error));
+    assert_true(start_sized(0, max_empty, 4, &error));
+    assert_true(start_sized(3, 65536, 1, &error));
+    assert_null(error);
+
+    assert_false(start_sized(3, 65537, 1, &error));
+    assert_qidl_error(error, QIDL_ERROR_TRUNCATED,
+                      "q.ents: 65537 elements at byte offset 10 need at "
+                      "least as many bytes, 3 left");
+    g_clear_error(&error);
+    assert_false(start_sized(3, 4, 1 << 20, &error));
+    assert_qidl_error(error, QIDL_ERROR_TRUNCATED,
+                      "q.ents: 4 elements at byte offset 10 need at least "
+                      "as many bytes, 3 left");
+    g_clear_error(&error);
+    assert_false(start_sized(0, max_empty + 1, 4, &error));
+    assert_qidl_error(error, QIDL_ERROR_TRUNCATED,
+                      "q.ents: 16385 elements at byte offset 10 need at "
+                      "least as many bytes, 0 left");
+    g_clear_error(&error);
+    assert_false(start_sized(4, QIDL_LIMIT_LIST_LEN, 8, &error));
+    assert_qidl_error(error, QIDL_ERROR_TRUNCATED,
+                      "q.ents: 16777216 elements at byte offset 10 need "
+                      "at least as many bytes, 4 left");
+}
+
 /* 255 bytes is the longest heap string a length byte can carry. */
 static void test_legacy__string_longest(void **state)
 {
@@ -1388,6 +1447,7 @@ int main(void)
         cmocka_unit_test(test_legacy__counted_list_at_limit),
         cmocka_unit_test(test_legacy__counted_list_over_limit_fail),
         cmocka_unit_test(test_legacy__counted_list_truncated_fail),
+        cmocka_unit_test(test_legacy__sized_list_bounded_by_bytes_left_fail),
         cmocka_unit_test(test_legacy__string_longest),
         cmocka_unit_test(test_legacy__string_too_long_fail),
         cmocka_unit_test(test_legacy__string_null),

@@ -701,6 +701,85 @@ static void test_stream__json_form(void **state)
     assert_non_null(strstr(text, "\"path\":\"/machine/pic\""));
 }
 
+/*
+ * A stream JSON whose device "d" holds @value as its field s.l[1] (s a
+ * struct, l a list of strings whose element 0 is "ok").
+ */
+static JsonNode *json_with_string(const char *value)
+{
+    g_autofree char *text = g_strdup_printf(
+        "{\"format\": \"1.0\", \"producer\": \"t\", "
+        "\"producer_version\": \"1\", \"flags\": 0, "
+        "\"compression\": \"none\", \"records\": [{\"kind\": "
+        "\"device\", \"name\": \"d\", \"state\": {\"$device\": "
+        "{\"type\": \"t\", \"path\": \"/t\", \"version\": 1}, "
+        "\"s\": {\"l\": [\"ok\", %s]}}}]}", value);
+    g_autoptr(GError) error = NULL;
+    JsonNode *json = qidl_json_parse(text, -1, &error);
+
+    assert_null(error);
+    return json;
+}
+
+/*
+ * The typed JSON writes a string that is not UTF-8 as {"str": HEX}; a
+ * stream cannot carry it, so converting a stream's JSON refuses it with
+ * the path and the phrase of the writer's error (finding 13 of
+ * docs/security.md; fuzz-stream-json).
+ */
+static void test_stream__json_string_not_utf8_fail(void **state)
+{
+    g_autoptr(JsonNode) json = json_with_string("{\"str\": \"61ff\"}");
+    g_autoptr(JsonNode) good = json_with_string("{\"str\": \"61c3a9\"}");
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlTree) tree = NULL;
+    g_autoptr(QidlTree) direct = qidl_tree_new();
+    QidlNode *node;
+
+    tree = qidl_stream_json_to_tree(json, NULL, &error);
+    assert_null(tree);
+    assert_error(error, QIDL_ERROR_INVALID);
+    assert_message(error, "records[0]: d.s.l[1]: string is not valid UTF-8 "
+                          "(use bytes for binary data)");
+    g_clear_error(&error);
+
+    assert_false(qidl_stream_from_json(json, out, &error));
+    assert_error(error, QIDL_ERROR_INVALID);
+    assert_message(error, "records[0]: d.s.l[1]: string is not valid UTF-8 "
+                          "(use bytes for binary data)");
+    assert_int_equal(out->len, 0);
+    g_clear_error(&error);
+
+    /* The writer, given the same state as a tree, says the same. */
+    node = qidl_json_to_node(direct,
+                             json_object_get_member(
+                                 json_array_get_object_element(
+                                     json_object_get_array_member(
+                                         json_node_get_object(json),
+                                         "records"), 0), "state"),
+                             "d", &error);
+    assert_non_null(node);
+    assert_true(qidl_node_append(qidl_tree_get_root(direct), node, &error));
+    assert_false(qidl_stream_write_tree(direct, NULL, 0, out, &error));
+    assert_error(error, QIDL_ERROR_INVALID);
+    assert_message(error, "device /t (t): d.s.l[1]: string is not valid "
+                          "UTF-8 (use bytes for binary data)");
+    assert_int_equal(out->len, 0);
+    g_clear_error(&error);
+
+    /* The hex form of valid UTF-8 ("a\u00e9") converts and writes. */
+    assert_true(qidl_stream_from_json(good, out, &error));
+    assert_null(error);
+    tree = qidl_stream_read_tree(out->data, out->len, NULL, &error);
+    assert_non_null(tree);
+    node = qidl_node_get_child(qidl_node_get_child(
+        qidl_node_get_child(qidl_tree_get_root(tree), "d"), "s"), "l");
+    assert_string_equal(qidl_node_get_string(
+                            qidl_node_get_nth_child(node, 1), NULL),
+                        "a\xc3\xa9");
+}
+
 /* ---- corruption ---- */
 
 static void test_stream__every_bit_flip_fail(void **state)
@@ -2557,6 +2636,7 @@ int main(void)
         cmocka_unit_test(test_stream__compressed_roundtrip),
         cmocka_unit_test(test_stream__json_byte_identical),
         cmocka_unit_test(test_stream__json_form),
+        cmocka_unit_test(test_stream__json_string_not_utf8_fail),
         cmocka_unit_test(test_stream__every_bit_flip_fail),
         cmocka_unit_test(test_stream__truncated_everywhere_fail),
         cmocka_unit_test(test_stream__truncated_message_fail),

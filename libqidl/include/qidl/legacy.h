@@ -31,6 +31,13 @@
  * trailing bytes; a width change on one side goes unnoticed, which is the
  * bug class the self-describing formats exist to close.
  *
+ * A sized list's count is an earlier field, not on the wire, and a size_is
+ * heap array is allocated from it: the input visitor refuses a count
+ * above the bytes left (each element takes at least one) when the list
+ * starts, before the caller allocates, unless the whole list is at most
+ * QIDL_LIMIT_LEGACY_UNBACKED bytes of memory (elements with nothing to
+ * save take no byte).
+ *
  * Example: loading a state section that starts at offset 4096 of a file
  * and is followed by other sections
  *
@@ -90,7 +97,9 @@ typedef enum {
  * QIDL_ERROR_TRUNCATED, naming the path and the byte offset.  A bool or
  * presence byte other than 0 or 1, a char array without a NUL and a heap
  * string holding a NUL fail with QIDL_ERROR_INVALID; a counted list's count
- * over QIDL_LIMIT_LIST_LEN with QIDL_ERROR_LIMIT.  qidl_visitor_complete()
+ * over QIDL_LIMIT_LIST_LEN with QIDL_ERROR_LIMIT; a sized list's count
+ * that the bytes left cannot back with QIDL_ERROR_TRUNCATED, when the
+ * list starts.  qidl_visitor_complete()
  * fails with QIDL_ERROR_UNKNOWN_FIELD if bytes are left, unless @flags has
  * QIDL_LEGACY_INPUT_ALLOW_TRAILING.
  *

@@ -75,6 +75,18 @@
  */
 #define QIDL_LIMIT_STREAM_VALUES (1u << 24)
 
+/*
+ * Memory, in bytes, of one sized list the legacy (QEMU wire) reader admits
+ * beyond what the input left can back.  The wire carries no list lengths:
+ * a sized list's count is an earlier field and a size_is heap array is
+ * allocated from it, so the reader refuses a count above the bytes left,
+ * each element taking at least one byte.  Only elements with nothing to
+ * save (an empty struct) take none: a list of them may still be as large
+ * as this, far above any real one, and far below the allocation bound the
+ * security suite asserts (256 KiB + 64 x the input).
+ */
+#define QIDL_LIMIT_LEGACY_UNBACKED (64u << 10)
+
 G_STATIC_ASSERT(QIDL_LIMIT_STREAM_LEN <= G_MAXUINT32);
 G_STATIC_ASSERT(QIDL_LIMIT_STREAM_NAMES <= G_MAXUINT16);
 G_STATIC_ASSERT(QIDL_LIMIT_STREAM_VALUES <= G_MAXUINT32);
@@ -84,6 +96,7 @@ G_STATIC_ASSERT(QIDL_LIMIT_STRING_LEN <= G_MAXUINT32);
 G_STATIC_ASSERT(QIDL_LIMIT_LIST_LEN <= G_MAXUINT32);
 G_STATIC_ASSERT(QIDL_LIMIT_NAME_LEN <= G_MAXUINT8);
 G_STATIC_ASSERT(QIDL_LIMIT_JSON_LEN <= G_MAXUINT32);
+G_STATIC_ASSERT(QIDL_LIMIT_LEGACY_UNBACKED <= G_MAXUINT32);
 
 /*
  * QEMU migration streams (qemu-stream.h).

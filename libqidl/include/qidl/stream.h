@@ -489,7 +489,11 @@ JsonNode *qidl_stream_json_from_tree(QidlTree *tree,
  * @error: return location for a GError
  *
  * Fails with QIDL_ERROR_INVALID naming the JSON member that is not the
- * typed form ("records[2].kind: ...").
+ * typed form ("records[2].kind: ...") or describes what a stream cannot
+ * carry, as qidl_stream_write_tree() would refuse it: an empty device
+ * name, a nested "$device", a string that is not UTF-8 ("records[0]:
+ * rtc.name: string is not valid UTF-8 ...").  Another format major or a
+ * mandatory flag fails with QIDL_ERROR_VERSION.
  *
  * Returns: (transfer full) (nullable): the tree.
  */
