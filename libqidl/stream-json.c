@@ -263,21 +263,23 @@ static gboolean read_preserved(JsonObject *rec, const char *where,
 }
 
 /*
- * A device record's state as the writer requires it: a non-empty type
- * name and instance path, no device information below the top, and
- * strings in UTF-8 (the typed JSON also carries other strings, in its
- * {"str": HEX} form, but a native stream cannot).  The messages say what
- * the writer's do, with the record's place in front.
+ * A device record's state as the writer requires it: a type name and an
+ * instance path of 1 to 65535 bytes (JSON strings are UTF-8 already), no
+ * device information below the top, and strings in UTF-8 (the typed JSON
+ * also carries other strings, in its {"str": HEX} form, but a native
+ * stream cannot).  The messages say what the writer's do, with the
+ * record's place in front.
  */
 static gboolean check_device(const QidlNode *dev, const char *where,
                              GError **error)
 {
     const QidlNode *node = qidl_node_get_first_child(dev);
+    gsize tlen = strlen(qidl_node_get_type_name(dev));
+    gsize plen = strlen(qidl_node_get_instance_path(dev));
 
-    if (!*qidl_node_get_type_name(dev) ||
-        !*qidl_node_get_instance_path(dev)) {
+    if (tlen == 0 || plen == 0 || tlen > G_MAXUINT16 || plen > G_MAXUINT16) {
         return json_fail(error, where, "the $device type and path must be "
-                         "non-empty");
+                         "1 to %u bytes of UTF-8", G_MAXUINT16);
     }
     /* Depth-first over the descendants, by parent and sibling links. */
     while (node && node != dev) {
@@ -323,6 +325,9 @@ QidlTree *qidl_stream_json_to_tree(JsonNode *json, QidlStreamInfo **info,
     };
     g_autoptr(QidlTree) tree = NULL;
     g_autoptr(QidlStreamInfo) out = NULL;
+    /* Instance path -> index of its record + 1: a stream has each once. */
+    g_autoptr(GHashTable) paths = g_hash_table_new(g_str_hash,
+                                                   g_str_equal);
     JsonObject *top;
     JsonNode *m;
     JsonArray *records;
@@ -423,6 +428,12 @@ QidlTree *qidl_stream_json_to_tree(JsonNode *json, QidlStreamInfo **info,
                           "with '$'", name);
                 return NULL;
             }
+            if (strlen(name) > QIDL_LIMIT_NAME_LEN) {
+                json_fail(error, where, "name of %" G_GSIZE_FORMAT " bytes: "
+                          "a field name must be 1 to %u bytes of UTF-8",
+                          strlen(name), QIDL_LIMIT_NAME_LEN);
+                return NULL;
+            }
             if (!state) {
                 json_fail(error, where, "state is missing");
                 return NULL;
@@ -439,6 +450,17 @@ QidlTree *qidl_stream_json_to_tree(JsonNode *json, QidlStreamInfo **info,
             if (!check_device(node, where, error)) {
                 return NULL;
             }
+            if (g_hash_table_contains(paths,
+                                      qidl_node_get_instance_path(node))) {
+                json_fail(error, where, "instance path %s already in "
+                          "records[%u]", qidl_node_get_instance_path(node),
+                          GPOINTER_TO_UINT(g_hash_table_lookup(
+                              paths, qidl_node_get_instance_path(node))) - 1);
+                return NULL;
+            }
+            g_hash_table_insert(paths,
+                                (gpointer)qidl_node_get_instance_path(node),
+                                GUINT_TO_POINTER(i + 1));
             if (!qidl_node_append(qidl_tree_get_root(tree), node, error)) {
                 g_prefix_error(error, "%s: ", where);
                 return NULL;

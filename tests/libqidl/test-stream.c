@@ -780,6 +780,93 @@ static void test_stream__json_string_not_utf8_fail(void **state)
                         "a\xc3\xa9");
 }
 
+/* A stream JSON of one record per name in @names, all at @path. */
+static JsonNode *json_with_devices(const char *const *names,
+                                   const char *type, const char *path)
+{
+    g_autoptr(GString) text = g_string_new(
+        "{\"format\": \"1.0\", \"producer\": \"t\", "
+        "\"producer_version\": \"1\", \"flags\": 0, "
+        "\"compression\": \"none\", \"records\": [");
+    g_autoptr(GError) error = NULL;
+    JsonNode *json;
+
+    for (guint i = 0; names[i]; i++) {
+        g_string_append_printf(text, "%s{\"kind\": \"device\", \"name\": "
+                               "\"%s\", \"state\": {\"$device\": "
+                               "{\"type\": \"%s\", \"path\": \"%s\", "
+                               "\"version\": 1}, \"x\": {\"u8\": 1}}}",
+                               i ? ", " : "", names[i], type, path);
+    }
+    g_string_append(text, "]}");
+    json = qidl_json_parse(text->str, -1, &error);
+    assert_null(error);
+    return json;
+}
+
+/* Converts @json and writes the stream, or checks both fail with @message. */
+static void assert_stream_json(JsonNode *json, const char *message)
+{
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlTree) tree = qidl_stream_json_to_tree(json, NULL, &error);
+
+    if (!message) {
+        assert_non_null(tree);
+        assert_true(qidl_stream_from_json(json, out, &error));
+        assert_null(error);
+        return;
+    }
+    assert_null(tree);
+    assert_error(error, QIDL_ERROR_INVALID);
+    assert_message(error, message);
+    g_clear_error(&error);
+    assert_false(qidl_stream_from_json(json, out, &error));
+    assert_message(error, message);
+    assert_int_equal(out->len, 0);
+}
+
+/*
+ * What else the writer refuses and the JSON form could say, refused when
+ * converting it (fuzz-stream-json, after finding 13): a device name
+ * longer than QIDL_LIMIT_NAME_LEN, a type name or an instance path longer
+ * than 65535 bytes, two records at one instance path.  Each at its limit
+ * and one above.
+ */
+static void test_stream__json_beyond_writer_limits_fail(void **state)
+{
+    g_autofree char *name255 = g_strnfill(QIDL_LIMIT_NAME_LEN, 'n');
+    g_autofree char *name256 = g_strnfill(QIDL_LIMIT_NAME_LEN + 1, 'n');
+    g_autofree char *long_type = g_strnfill(G_MAXUINT16 + 1, 't');
+    g_autofree char *long_path = g_strnfill(G_MAXUINT16 + 1, 'p');
+    const char *at_limit[] = { name255, NULL };
+    const char *above[] = { name256, NULL };
+    const char *one[] = { "d", NULL };
+    const char *two[] = { "a", "b", NULL };
+    g_autoptr(JsonNode) ok_name = json_with_devices(at_limit, "t", "/p");
+    g_autoptr(JsonNode) bad_name = json_with_devices(above, "t", "/p");
+    g_autoptr(JsonNode) ok_type = json_with_devices(one, long_type + 1, "/p");
+    g_autoptr(JsonNode) bad_type = json_with_devices(one, long_type, "/p");
+    g_autoptr(JsonNode) ok_path = json_with_devices(one, "t", long_path + 1);
+    g_autoptr(JsonNode) bad_path = json_with_devices(one, "t", long_path);
+    g_autoptr(JsonNode) ok_paths = json_with_devices(one, "t", "/p");
+    g_autoptr(JsonNode) bad_paths = json_with_devices(two, "t", "/p");
+
+    G_STATIC_ASSERT(QIDL_LIMIT_NAME_LEN == 255);
+    assert_stream_json(ok_name, NULL);
+    assert_stream_json(bad_name, "records[0]: name of 256 bytes: a field "
+                                 "name must be 1 to 255 bytes of UTF-8");
+    assert_stream_json(ok_type, NULL);
+    assert_stream_json(bad_type, "records[0]: the $device type and path "
+                                 "must be 1 to 65535 bytes of UTF-8");
+    assert_stream_json(ok_path, NULL);
+    assert_stream_json(bad_path, "records[0]: the $device type and path "
+                                 "must be 1 to 65535 bytes of UTF-8");
+    assert_stream_json(ok_paths, NULL);
+    assert_stream_json(bad_paths, "records[1]: instance path /p already "
+                                  "in records[0]");
+}
+
 /* ---- corruption ---- */
 
 static void test_stream__every_bit_flip_fail(void **state)
@@ -2637,6 +2724,7 @@ int main(void)
         cmocka_unit_test(test_stream__json_byte_identical),
         cmocka_unit_test(test_stream__json_form),
         cmocka_unit_test(test_stream__json_string_not_utf8_fail),
+        cmocka_unit_test(test_stream__json_beyond_writer_limits_fail),
         cmocka_unit_test(test_stream__every_bit_flip_fail),
         cmocka_unit_test(test_stream__truncated_everywhere_fail),
         cmocka_unit_test(test_stream__truncated_message_fail),

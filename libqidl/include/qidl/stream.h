@@ -490,10 +490,12 @@ JsonNode *qidl_stream_json_from_tree(QidlTree *tree,
  *
  * Fails with QIDL_ERROR_INVALID naming the JSON member that is not the
  * typed form ("records[2].kind: ...") or describes what a stream cannot
- * carry, as qidl_stream_write_tree() would refuse it: an empty device
- * name, a nested "$device", a string that is not UTF-8 ("records[0]:
- * rtc.name: string is not valid UTF-8 ...").  Another format major or a
- * mandatory flag fails with QIDL_ERROR_VERSION.
+ * carry, as qidl_stream_write_tree() would refuse it: a device name that
+ * is empty or longer than QIDL_LIMIT_NAME_LEN, a type name or instance
+ * path longer than 65535 bytes, an instance path two records share, a
+ * nested "$device", a string that is not UTF-8 ("records[0]: rtc.name:
+ * string is not valid UTF-8 ...").  Another format major or a mandatory
+ * flag fails with QIDL_ERROR_VERSION.
  *
  * Returns: (transfer full) (nullable): the tree.
  */
