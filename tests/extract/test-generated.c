@@ -28,6 +28,7 @@
 #include "runs.qidl.h"
 #include "scalars.qidl.h"
 #include "shapes.qidl.h"
+#include "stream-seal.h"
 #include "uart.qidl.h"
 
 #define ITERATIONS 50
@@ -1057,59 +1058,6 @@ static void test_generated__runs_same_as_fields(void **state)
     }
 }
 
-/* CRC-32C, bit by bit, for re-sealing a stream a test cut short. */
-static guint32 ref_crc32c(const guint8 *p, gsize len)
-{
-    guint32 c = 0xffffffff;
-
-    for (gsize i = 0; i < len; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++) {
-            c = (c & 1) ? (c >> 1) ^ 0x82f63b78 : c >> 1;
-        }
-    }
-    return ~c;
-}
-
-static void put32(guint8 *p, guint32 v)
-{
-    p[0] = v & 0xff;
-    p[1] = (v >> 8) & 0xff;
-    p[2] = (v >> 16) & 0xff;
-    p[3] = v >> 24;
-}
-
-static guint32 get32(const guint8 *p)
-{
-    return p[0] | (p[1] << 8) | (p[2] << 16) | ((guint32)p[3] << 24);
-}
-
-/* Offset of the first record of a plain stream (after its header). */
-static gsize first_record(const GByteArray *s)
-{
-    gsize pos = 16;
-
-    pos += 2 + (s->data[pos] | (s->data[pos + 1] << 8));
-    pos += 2 + (s->data[pos] | (s->data[pos + 1] << 8));
-    return pos + 4;
-}
-
-/* Every record's CRC and the end record's stream CRC, recomputed. */
-static void fix_checksums(GByteArray *s)
-{
-    gsize pos = first_record(s);
-
-    while (pos < s->len) {
-        guint32 len = get32(s->data + pos + 1);
-
-        if (s->data[pos] == QIDL_STREAM_RECORD_END) {
-            put32(s->data + pos + 9, ref_crc32c(s->data, pos));
-        }
-        put32(s->data + pos + 5 + len, ref_crc32c(s->data + pos, 5 + len));
-        pos += 9 + len;
-    }
-}
-
 /* Both loads failed alike, or both succeeded; the same fields loaded. */
 static void assert_same_outcome(const GError *eb, const GError *el,
                                 const void *bulk, const void *loop,
@@ -1165,10 +1113,10 @@ static void test_generated__runs_truncated_fail(void **state)
     }
 
     stream = runs_stream(&in, FALSE);
-    rec = first_record(stream);
-    rec += 9 + get32(stream->data + rec + 1);
+    rec = test_stream_header_len(stream);
+    rec += 9 + test_get32(stream->data + rec + 1);
     body = rec + 5;
-    len = get32(stream->data + rec + 1);
+    len = test_get32(stream->data + rec + 1);
     for (gsize cut = 0; cut < len; cut++) {
         g_autoptr(GByteArray) s = g_byte_array_new();
         g_autoptr(GError) eb = NULL;
@@ -1178,8 +1126,8 @@ static void test_generated__runs_truncated_fail(void **state)
         g_byte_array_append(s, stream->data, stream->len);
         g_byte_array_remove_range(s, (guint)(body + cut),
                                   (guint)(len - cut));
-        put32(s->data + rec + 1, (guint32)cut);
-        fix_checksums(s);
+        test_put32(s->data + rec + 1, (guint32)cut);
+        test_stream_fix_checksums(s);
         eb = runs_from_stream(s, bulk, FALSE);
         el = runs_from_stream(s, loop, TRUE);
         assert_non_null(eb);

@@ -6,8 +6,8 @@
  * hostile input (every single-bit flip, every truncation, crafted records
  * with valid checksums).
  *
- * Crafted streams are checksummed with a bit-at-a-time CRC-32C written
- * here, independent of the library's table-driven one.
+ * Crafted streams are checksummed with a bit-at-a-time CRC-32C
+ * (tests/common/stream-seal.c), independent of the library's.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -21,62 +21,9 @@
 
 #include "fields.h"
 #include "sample.h"
+#include "stream-seal.h"
 
 /* ---- helpers ---- */
-
-static guint32 ref_crc32c(const guint8 *p, gsize len)
-{
-    guint32 c = 0xffffffff;
-
-    for (gsize i = 0; i < len; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++) {
-            c = (c & 1) ? (c >> 1) ^ 0x82f63b78 : c >> 1;
-        }
-    }
-    return ~c;
-}
-
-static void put32(guint8 *p, guint32 v)
-{
-    p[0] = v & 0xff;
-    p[1] = (v >> 8) & 0xff;
-    p[2] = (v >> 16) & 0xff;
-    p[3] = v >> 24;
-}
-
-static guint32 get32(const guint8 *p)
-{
-    return p[0] | (p[1] << 8) | (p[2] << 16) | ((guint32)p[3] << 24);
-}
-
-/*
- * Recomputes every checksum of a plain stream, and the end record's count,
- * after a test edited it: header CRC, each record's CRC, the end record's
- * stream CRC.
- */
-static void fix_checksums(GByteArray *s)
-{
-    gsize pos = 16;
-    guint32 n = 0;
-
-    pos += 2 + (s->data[pos] | (s->data[pos + 1] << 8));
-    pos += 2 + (s->data[pos] | (s->data[pos + 1] << 8));
-    put32(s->data + pos, ref_crc32c(s->data, pos));
-    pos += 4;
-    while (pos < s->len) {
-        guint8 kind = s->data[pos];
-        guint32 len = get32(s->data + pos + 1);
-
-        if (kind == QIDL_STREAM_RECORD_END) {
-            put32(s->data + pos + 5, n);
-            put32(s->data + pos + 9, ref_crc32c(s->data, pos));
-        }
-        put32(s->data + pos + 5 + len, ref_crc32c(s->data + pos, 5 + len));
-        pos += 9 + len;
-        n++;
-    }
-}
 
 static void insert_bytes(GByteArray *s, gsize at, const guint8 *data,
                          gsize len)
@@ -86,16 +33,6 @@ static void insert_bytes(GByteArray *s, gsize at, const guint8 *data,
     g_byte_array_set_size(s, (guint)(old + len));
     memmove(s->data + at + len, s->data + at, old - at);
     memcpy(s->data + at, data, len);
-}
-
-/* Length of a plain stream's header, checksum included. */
-static gsize header_len(const GByteArray *s)
-{
-    gsize pos = 16;
-
-    pos += 2 + (s->data[pos] | (s->data[pos + 1] << 8));
-    pos += 2 + (s->data[pos] | (s->data[pos + 1] << 8));
-    return pos + 4;
 }
 
 /* Offset of the end record of a plain stream. */
@@ -111,12 +48,12 @@ static void insert_record(GByteArray *s, gsize at, guint8 kind,
     g_autoptr(GByteArray) rec = g_byte_array_new();
     guint8 head[5] = { kind };
 
-    put32(head + 1, len);
+    test_put32(head + 1, len);
     g_byte_array_append(rec, head, 5);
     g_byte_array_append(rec, body, len);
     g_byte_array_append(rec, (const guint8 *)"\0\0\0\0", 4);
     insert_bytes(s, at, rec->data, rec->len);
-    fix_checksums(s);
+    test_stream_fix_checksums(s);
 }
 
 #define assert_error(err, code_)                                           \
@@ -310,9 +247,9 @@ static void test_stream__crc32c_check_value(void **state)
 {
     /* The library's CRC is only reachable through streams: the golden
      * stream's CRCs were computed with the reference above. */
-    assert_int_equal(ref_crc32c((const guint8 *)"123456789", 9),
+    assert_int_equal(test_ref_crc32c((const guint8 *)"123456789", 9),
                      0xe3069283);
-    assert_int_equal(ref_crc32c(golden, 22), get32(golden + 22));
+    assert_int_equal(test_ref_crc32c(golden, 22), test_get32(golden + 22));
 }
 
 /* ---- exact bytes ---- */
@@ -949,8 +886,8 @@ static void test_stream__truncated_state_fail(void **state)
 
     /* Drop the last byte of regs[1] (offset 93) and shrink the record. */
     g_byte_array_remove_index(s, 93);
-    put32(s->data + 27, 62);
-    fix_checksums(s);
+    test_put32(s->data + 27, 62);
+    test_stream_fix_checksums(s);
 
     tree = qidl_stream_read_tree(s->data, s->len, NULL, &error);
     assert_error(error, QIDL_ERROR_TRUNCATED);
@@ -1001,7 +938,7 @@ static void test_stream__bad_version_fail(void **state)
     g_autoptr(QidlTree) tree = NULL;
 
     s->data[8] = 2;
-    fix_checksums(s);
+    test_stream_fix_checksums(s);
     tree = qidl_stream_read_tree(s->data, s->len, NULL, &error);
     assert_error(error, QIDL_ERROR_VERSION);
     assert_message(error, "header: format 2.0 at byte offset 8 is not "
@@ -1013,13 +950,13 @@ static void test_stream__bad_version_fail(void **state)
     s->data[8] = 1;
     s->data[10] = 7;
     s->data[14] = 0x01;   /* flag bit 16: optional */
-    fix_checksums(s);
+    test_stream_fix_checksums(s);
     assert_tree_identical(s);
     assert_json_identical(s);
 
     /* An unknown mandatory flag is not. */
     s->data[12] = 0x01;
-    fix_checksums(s);
+    test_stream_fix_checksums(s);
     tree = qidl_stream_read_tree(s->data, s->len, NULL, &error);
     assert_error(error, QIDL_ERROR_VERSION);
 }
@@ -1166,8 +1103,8 @@ static void test_stream__unpacked_uniform_list_fail(void **state)
     /* regs as tagged elements: the same values, not canonical. */
     g_byte_array_remove_range(s, 85, 9);
     insert_bytes(s, 85, tagged, sizeof(tagged));
-    put32(s->data + 27, 63 + 2);
-    fix_checksums(s);
+    test_put32(s->data + 27, 63 + 2);
+    test_stream_fix_checksums(s);
     tree = qidl_stream_read_tree(s->data, s->len, NULL, &error);
     assert_error(error, QIDL_ERROR_INVALID);
     assert_message(error, "device /machine/pic (i8259): pic.regs: list of 2 "
@@ -1184,7 +1121,7 @@ static void test_stream__names_out_of_order_fail(void **state)
     memcpy(s->data + 62, "\x04regs\x03irr", 9);
     s->data[78] = 0x02;   /* irr -> index 2 */
     s->data[82] = 0x01;   /* regs -> index 1 */
-    fix_checksums(s);
+    test_stream_fix_checksums(s);
     tree = qidl_stream_read_tree(s->data, s->len, NULL, &error);
     assert_error(error, QIDL_ERROR_INVALID);
     assert_message(error, "device /machine/pic (i8259): pic: name index 2 "
@@ -1544,13 +1481,13 @@ static void test_stream__depth_over_limit_fail(void **state)
     gsize end = end_offset(s);
     gsize rec = end - 4 - 4;   /* the innermost field count */
 
-    assert_int_equal(get32(s->data + rec), 0);
-    put32(s->data + rec, 1);
+    assert_int_equal(test_get32(s->data + rec), 0);
+    test_put32(s->data + rec, 1);
     insert_bytes(s, rec + 4, more, sizeof(more));
     /* The device record's length, right after the header. */
-    put32(s->data + header_len(s) + 1,
-          get32(s->data + header_len(s) + 1) + sizeof(more));
-    fix_checksums(s);
+    test_put32(s->data + test_stream_header_len(s) + 1,
+          test_get32(s->data + test_stream_header_len(s) + 1) + sizeof(more));
+    test_stream_fix_checksums(s);
     tree = qidl_stream_read_tree(s->data, s->len, NULL, &error);
     assert_error(error, QIDL_ERROR_LIMIT);
 }
@@ -1845,7 +1782,7 @@ static void test_stream__scalar_array_bad_bool_fail(void **state)
     /* The elements start at 67; make the third one 2. */
     assert_int_equal(s->data[69], 1);
     s->data[69] = 2;
-    fix_checksums(s);
+    test_stream_fix_checksums(s);
     assert_same_failure(s, QIDL_KIND_BOOL, 4, QIDL_ERROR_INVALID,
                         "device /a (arr): dev.a[2]: invalid bool value 2 at "
                         "byte offset 69");
@@ -2535,7 +2472,7 @@ static void test_stream__scalar_fields_truncated_fail(void **state)
 
     fields_dev_init(&src);
     whole = write_fields(&src, 1, fields_run, FIELDS_RUN_LEN, TRUE);
-    rec = header_len(whole);
+    rec = test_stream_header_len(whole);
     end = end_offset(whole) - 4;
     start = end - FIELDS_STATE_LEN;
     for (gsize at = start; at < end; at++) {
@@ -2543,9 +2480,9 @@ static void test_stream__scalar_fields_truncated_fail(void **state)
 
         g_byte_array_append(s, whole->data, whole->len);
         g_byte_array_remove_range(s, (guint)at, (guint)(end - at));
-        put32(s->data + rec + 1, get32(s->data + rec + 1) -
+        test_put32(s->data + rec + 1, test_get32(s->data + rec + 1) -
                                  (guint32)(end - at));
-        fix_checksums(s);
+        test_stream_fix_checksums(s);
         assert_fields_same_failure(s, 1, 0, QIDL_ERROR_TRUNCATED, NULL);
     }
     /* One of them in full: the last byte of d missing (d at 103 + 79). */
@@ -2554,8 +2491,8 @@ static void test_stream__scalar_fields_truncated_fail(void **state)
 
         g_byte_array_append(s, whole->data, whole->len);
         g_byte_array_remove_range(s, (guint)(end - 5), 5);
-        put32(s->data + rec + 1, get32(s->data + rec + 1) - 5);
-        fix_checksums(s);
+        test_put32(s->data + rec + 1, test_get32(s->data + rec + 1) - 5);
+        test_stream_fix_checksums(s);
         assert_fields_same_failure(s, 1, 0, QIDL_ERROR_TRUNCATED,
                                    "device /f0 (fields): dev.d: truncated "
                                    "at byte offset 182 (need 8 bytes, 7 "
@@ -2573,7 +2510,7 @@ static void test_stream__scalar_fields_bad_bool_fail(void **state)
     fields_dev_init(&src);
     s = write_fields(&src, 2, fields_run, FIELDS_RUN_LEN, TRUE);
     /* flag's value: the 15th byte of the state of /f0, then of /f1. */
-    flag = header_len(s) + 5 + get32(s->data + header_len(s) + 1) -
+    flag = test_stream_header_len(s) + 5 + test_get32(s->data + test_stream_header_len(s) + 1) -
            FIELDS_STATE_LEN + 14;
     for (guint value = 2; value <= 255; value += 253) {
         g_autofree char *want = g_strdup_printf(
@@ -2582,7 +2519,7 @@ static void test_stream__scalar_fields_bad_bool_fail(void **state)
 
         assert_int_equal(s->data[flag], 1);
         s->data[flag] = (guint8)value;
-        fix_checksums(s);
+        test_stream_fix_checksums(s);
         assert_fields_same_failure(s, 2, 0, QIDL_ERROR_INVALID, want);
         s->data[flag] = 1;
     }
@@ -2590,7 +2527,7 @@ static void test_stream__scalar_fields_bad_bool_fail(void **state)
     flag = end_offset(s) - 4 - FIELDS_STATE_LEN + 14;
     assert_int_equal(s->data[flag], 1);
     s->data[flag] = 7;
-    fix_checksums(s);
+    test_stream_fix_checksums(s);
     assert_fields_same_failure(s, 2, 0, QIDL_ERROR_INVALID, NULL);
 }
 
