@@ -93,6 +93,7 @@ struct Machine {
     QidlDeviceSet *set;
 
     GString *log;
+    gboolean log_full;          /* past MACHINE_LOG_MAX: lines dropped */
 };
 
 /* ---- the generated code, behind the device-set's function types -------- */
@@ -185,10 +186,25 @@ static void send_msi(void *opaque, uint64_t addr, uint32_t data)
     }
 }
 
+/*
+ * The log's size limit: far above what a run of the script writes (the
+ * demo's whole log is a few KiB), low enough that a loaded state that
+ * makes the guest log in a loop cannot exhaust memory.  Past it, one line
+ * says so and later lines are dropped.
+ */
+#define MACHINE_LOG_MAX (4 * 1024 * 1024)
+
 static void G_GNUC_PRINTF(2, 3) mlog(Machine *m, const char *fmt, ...)
 {
     va_list ap;
 
+    if (G_UNLIKELY(m->log->len >= MACHINE_LOG_MAX)) {
+        if (!m->log_full) {
+            m->log_full = TRUE;
+            g_string_append(m->log, "log full: later lines dropped\n");
+        }
+        return;
+    }
     g_string_append_printf(m->log, "%04u %4" G_GINT64_FORMAT ".%06" G_GINT64_FORMAT
                            "ms ", m->clock.step,
                            m->clock.clock_ns / 1000000,
@@ -540,6 +556,9 @@ static void vblk_reap(Machine *m)
     }
 }
 
+/* Bytes the guest's UART handler reads per pass at most. */
+#define GUEST_RX_BUDGET 256
+
 static void serial_service(Machine *m)
 {
     for (int n = 0; n < 32; n++) {
@@ -554,7 +573,12 @@ static void serial_service(Machine *m)
             break;
         case UART_IIR_RDI:
         case UART_IIR_CTI:
-            while ((lsr = inb(m, 0x3fd)) & UART_LSR_DR) {
+            /* A budget per pass, as Linux's 8250 driver has (256): with
+             * LCR.DLAB set, reading offset 0 returns the divisor latch
+             * and data-ready never clears. */
+            for (int budget = GUEST_RX_BUDGET;
+                 budget > 0 && ((lsr = inb(m, 0x3fd)) & UART_LSR_DR);
+                 budget--) {
                 uint8_t c = inb(m, 0x3f8);
 
                 mlog(m, "uart rx %02x '%c' (%s)", c,
