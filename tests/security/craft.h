@@ -5,14 +5,12 @@
  * (nesting past the limit, lengths that lie, counts that wrap), so they
  * assemble the bytes here, with valid checksums so that the reader gets
  * past them to the part under test.  The CRC-32C is computed bit by bit,
- * independently of the library's table.
+ * independently of the library's (tests/common/stream-seal.c).
  */
 #ifndef QIDL_TESTS_CRAFT_H
 #define QIDL_TESTS_CRAFT_H
 
 #include <glib.h>
-
-guint32 craft_crc32c(const guint8 *p, gsize len);
 
 /* Little-endian appends. */
 void craft_u8(GByteArray *b, guint8 v);
