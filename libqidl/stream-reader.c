@@ -158,10 +158,17 @@ static guint32 hash_bytes(guint8 ns, const guint8 *s, gsize len)
     return hash_bytes_ascii(ns, s, len, s + len, &ascii);
 }
 
-/* The index of the @len bytes at @s (hash @hash), or -1. */
+/* Marks "no free slot known" for strset_add(). */
+#define NO_SLOT G_MAXUINT32
+
+/*
+ * The index of the @len bytes at @s (hash @hash), or -1 and in
+ * @free_slot the empty slot where the look-up stopped (or NO_SLOT).
+ */
 static gint64 strset_find(const StrSet *t, guint8 ns, const guint8 *s,
-                          gsize len, guint32 hash)
+                          gsize len, guint32 hash, guint32 *free_slot)
 {
+    *free_slot = NO_SLOT;
     if (!t->slots) {
         return -1;
     }
@@ -170,6 +177,7 @@ static gint64 strset_find(const StrSet *t, guint8 ns, const guint8 *s,
         const SetEntry *e;
 
         if (slot == 0) {
+            *free_slot = i;
             return -1;
         }
         e = &t->entries[slot - 1];
@@ -192,11 +200,14 @@ static void strset_insert_slot(StrSet *t, guint32 idx)
 
 /*
  * Adds the @len bytes at @raw (NUL-terminated at @str in the chunks, or
- * NULL for a copy made when needed), which are not in @t.
+ * NULL for a copy made when needed), which are not in @t.  @free_slot is
+ * the empty slot where the look-up that did not find them stopped, with
+ * nothing added since, or NO_SLOT: they go there without a second probe
+ * unless the table grows.
  */
 static void strset_add(StrSet *t, guint32 first_cap, guint8 ns,
                        const guint8 *raw, const char *str, gsize len,
-                       guint32 hash)
+                       guint32 hash, guint32 free_slot)
 {
     if (G_UNLIKELY(t->n == t->cap)) {
         t->cap = MAX(t->cap * 2, first_cap);
@@ -214,9 +225,14 @@ static void strset_add(StrSet *t, guint32 first_cap, guint8 ns,
         for (guint32 i = 0; i < t->n; i++) {
             strset_insert_slot(t, i);
         }
+        free_slot = NO_SLOT;
     }
     t->entries[t->n] = (SetEntry) { raw, str, (guint32)len, hash, ns };
-    strset_insert_slot(t, t->n++);
+    if (free_slot != NO_SLOT) {
+        t->slots[free_slot] = ++t->n;
+    } else {
+        strset_insert_slot(t, t->n++);
+    }
 }
 
 static void strset_clear(StrSet *t)
@@ -634,7 +650,7 @@ static gboolean read_device_head(QidlStreamReader *r, gsize at, Cursor *c,
     const guint8 *tp, *pp;
     const char *type, *path, *top_name;
     gsize tlen, plen;
-    guint32 phash, thash;
+    guint32 phash, thash, free_slot;
     guint16 n_new, top;
 
     if (!cur_has(c, 2) || !cur_has(c, 2 + (tlen = get_u16(c->data + c->pos)))) {
@@ -660,7 +676,8 @@ static gboolean read_device_head(QidlStreamReader *r, gsize at, Cursor *c,
     n_new = get_u16(c->data + c->pos + 4);
     c->pos += 6;
     phash = hash_bytes(NS_PATH, pp, plen);
-    if (strset_find(&r->devices, NS_PATH, pp, plen, phash) >= 0) {
+    if (strset_find(&r->devices, NS_PATH, pp, plen, phash, &free_slot) >=
+        0) {
         return rec_error(r, error, QIDL_ERROR_INVALID, at,
                          "device %s (%s): instance path already used by an "
                          "earlier record", path, type);
@@ -704,13 +721,14 @@ static gboolean read_device_head(QidlStreamReader *r, gsize at, Cursor *c,
                              path, type, (int)len, (const char *)np,
                              name_at);
         }
-        if (strset_find(&r->names, 0, np, len, hash) >= 0) {
+        if (strset_find(&r->names, 0, np, len, hash, &free_slot) >= 0) {
             return rec_error(r, error, QIDL_ERROR_INVALID, at,
                              "device %s (%s): name %.*s at byte offset %"
                              G_GSIZE_FORMAT " is already defined", path,
                              type, (int)len, (const char *)np, name_at);
         }
-        strset_add(&r->names, STRSET_FIRST_CAP, 0, np, NULL, len, hash);
+        strset_add(&r->names, STRSET_FIRST_CAP, 0, np, NULL, len, hash,
+                   free_slot);
         c->pos += 1 + len;
     }
     /* The state: a name index and a struct tag, at least. */
@@ -736,16 +754,16 @@ static gboolean read_device_head(QidlStreamReader *r, gsize at, Cursor *c,
     thash = hash_bytes(NS_TOP, (const guint8 *)top_name,
                        r->names.entries[top].len);
     if (strset_find(&r->devices, NS_TOP, (const guint8 *)top_name,
-                    r->names.entries[top].len, thash) >= 0) {
+                    r->names.entries[top].len, thash, &free_slot) >= 0) {
         return rec_error(r, error, QIDL_ERROR_INVALID, at,
                          "device %s (%s): name %s already used by an "
                          "earlier device", path, type, top_name);
     }
     strset_add(&r->devices, DEVICES_FIRST_CAP, NS_TOP,
                (const guint8 *)top_name, top_name,
-               r->names.entries[top].len, thash);
+               r->names.entries[top].len, thash, free_slot);
     strset_add(&r->devices, DEVICES_FIRST_CAP, NS_PATH,
-               (const guint8 *)path, path, plen, phash);
+               (const guint8 *)path, path, plen, phash, NO_SLOT);
     r->last_path = path;
     r->dev_type = type;
     r->dev_path = path;

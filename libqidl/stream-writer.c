@@ -220,10 +220,17 @@ static const char *strset_str(const StrSet *t, guint32 idx)
     return (const char *)t->bytes.data + t->entries[idx].off;
 }
 
-/* The index of the @len bytes at @s (hash @hash), or -1. */
+/* Marks "no free slot known" for strset_commit(). */
+#define NO_SLOT G_MAXUINT32
+
+/*
+ * The index of the @len bytes at @s (hash @hash), or -1 and in
+ * @free_slot the empty slot where the look-up stopped (or NO_SLOT).
+ */
 static inline gint64 strset_find(const StrSet *t, guint8 ns, const void *s,
-                                 gsize len, guint32 hash)
+                                 gsize len, guint32 hash, guint32 *free_slot)
 {
+    *free_slot = NO_SLOT;
     if (G_UNLIKELY(!t->slots)) {
         return -1;
     }
@@ -232,6 +239,7 @@ static inline gint64 strset_find(const StrSet *t, guint8 ns, const void *s,
         const StrEntry *e;
 
         if (slot == 0) {
+            *free_slot = i;
             return -1;
         }
         e = &t->entries[slot - 1];
@@ -252,8 +260,11 @@ static void strset_insert_slot(StrSet *t, guint32 idx)
     t->slots[i] = idx + 1;
 }
 
-/* Makes room in @t's table and entries for one more string. */
-static void strset_reserve(StrSet *t)
+/*
+ * Makes room in @t's table and entries for one more string; FALSE if the
+ * table was made anew (so a free slot found before is no longer one).
+ */
+static gboolean strset_reserve(StrSet *t)
 {
     guint32 first = t->name8 ? STRSET_FIRST_CAP : DEVICES_FIRST_CAP;
 
@@ -273,21 +284,30 @@ static void strset_reserve(StrSet *t)
         for (guint32 i = 0; i < t->n; i++) {
             strset_insert_slot(t, i);
         }
+        return FALSE;
     }
+    return TRUE;
 }
 
 /*
  * Records the string whose @len bytes the caller has just written at
  * @off in @bytes (after the length byte, for a name table), which is not
- * in @t; returns its index.
+ * in @t; returns its index.  @free_slot is the empty slot where the
+ * look-up that did not find it stopped, or NO_SLOT: the string goes there
+ * without a second probe unless the table grows.
  */
 static guint32 strset_commit(StrSet *t, guint8 ns, gsize off, gsize len,
-                             guint32 hash)
+                             guint32 hash, guint32 free_slot)
 {
-    strset_reserve(t);
+    gboolean kept = strset_reserve(t);
+
     t->entries[t->n] = (StrEntry) { (guint32)off, (guint32)len, hash, ns };
     t->bytes.len = off + len + !t->name8;
-    strset_insert_slot(t, t->n);
+    if (kept && free_slot != NO_SLOT) {
+        t->slots[free_slot] = t->n + 1;
+    } else {
+        strset_insert_slot(t, t->n);
+    }
     return t->n++;
 }
 
@@ -320,8 +340,8 @@ static guint32 hash_bytes(guint8 ns, const char *s, gsize len)
 static guint32 strset_add_str(StrSet *t, guint8 ns, const char *s, gsize len,
                               gboolean *present)
 {
-    guint32 hash = hash_bytes(ns, s, len);
-    gint64 idx = strset_find(t, ns, s, len, hash);
+    guint32 hash = hash_bytes(ns, s, len), free_slot;
+    gint64 idx = strset_find(t, ns, s, len, hash, &free_slot);
     gsize off = t->bytes.len;
 
     *present = idx >= 0;
@@ -329,7 +349,7 @@ static guint32 strset_add_str(StrSet *t, guint8 ns, const char *s, gsize len,
         return (guint32)idx;
     }
     memcpy(buf_room(&t->bytes, len + 1) , s, len + 1);
-    return strset_commit(t, ns, off, len, hash);
+    return strset_commit(t, ns, off, len, hash, free_slot);
 }
 
 static void strset_clear(StrSet *t)
@@ -936,7 +956,7 @@ static gboolean name_ref_len(QidlVisitor *v, const char *name, gsize len,
     StrSet *t = &w->names;
     guint64 h = 0x9e3779b97f4a7c15u;
     guint64 any = 0;
-    guint32 hash;
+    guint32 hash, free_slot = NO_SLOT;
     gsize off;
     guint8 *dst;
 
@@ -964,6 +984,7 @@ static gboolean name_ref_len(QidlVisitor *v, const char *name, gsize len,
         gsize j;
 
         if (t->slots[i] == 0) {
+            free_slot = i;
             break;
         }
         e = &t->entries[t->slots[i] - 1];
@@ -991,7 +1012,7 @@ static gboolean name_ref_len(QidlVisitor *v, const char *name, gsize len,
                      QIDL_LIMIT_STREAM_NAMES);
     }
     dst[0] = (guint8)len;
-    *out = (guint16)strset_commit(t, 0, off, len, hash);
+    *out = (guint16)strset_commit(t, 0, off, len, hash, free_slot);
     if (G_UNLIKELY(t->n > w->used_cap)) {
         guint32 cap = MAX(w->used_cap * 2, STRSET_FIRST_CAP);
 
@@ -1690,10 +1711,19 @@ gboolean qidl_stream_writer_end_device(QidlStreamWriter *w, GError **error)
 }
 
 /*
+ * Pieces at least this long are copied and checksummed in one pass;
+ * shorter ones are copied, and their CRC-32C computed on the copy, in one
+ * call for each run of them: a call per small piece would cost more than
+ * reading the run again from the cache.
+ */
+#define SUM_WHILE_COPYING 1024
+
+/*
  * Copies the plain stream, @len bytes, to @dst: the pieces in order, each
- * record followed by its CRC-32C, then the end record.  Each record's CRC
- * is computed on each piece as it is copied (in the same pass where the
- * CPU allows it); the stream's is combined from the records'.
+ * record followed by its CRC-32C, then the end record.  Big pieces are
+ * checksummed as they are copied (in the same pass where the CPU allows
+ * it), runs of small ones just after; the stream's CRC is combined from
+ * the records'.
  */
 static void assemble(QidlStreamWriter *w, guint8 *dst, gsize len)
 {
@@ -1701,7 +1731,7 @@ static void assemble(QidlStreamWriter *w, guint8 *dst, gsize len)
     guint32 stream_crc = w->header_crc;
     guint32 crc = 0;
     gsize rec_len = 0;
-    gboolean in_record = FALSE;
+    guint8 *unsummed = NULL;   /* first byte copied without its CRC */
 
     for (guint i = 0; i < w->n_spans; i++) {
         const Span *s = &w->spans[i];
@@ -1710,29 +1740,39 @@ static void assemble(QidlStreamWriter *w, guint8 *dst, gsize len)
                             w->names.bytes.data + s->off : s->ext;
 
         if (s->record_start) {
-            in_record = TRUE;
+            unsummed = dst;
             crc = 0;
             rec_len = 0;
         }
-        if (!in_record) {
+        if (!unsummed) {
             /* The header, which holds its own CRC. */
             memcpy(dst, src, s->len);
             dst += s->len;
             continue;
         }
-        if (s->len > 0) {
+        if (s->len >= SUM_WHILE_COPYING) {
+            /* A big value: the CRC of the small pieces before it, which
+             * are in the cache, then its copy and CRC in one pass. */
+            crc = qidl_crc32c__update(crc, unsummed, (gsize)(dst - unsummed));
             crc = qidl_crc32c__copy(crc, dst, src, s->len);
+            dst += s->len;
+            unsummed = dst;
+        } else {
+            memcpy(dst, src, s->len);
             dst += s->len;
         }
         rec_len += s->len;
         if (s->record_end) {
+            /* The small pieces in one call, which can take the wide
+             * path, rather than one call each. */
+            crc = qidl_crc32c__update(crc, unsummed, (gsize)(dst - unsummed));
             set_u32(dst, crc);
             /* The stream's checksum without a second pass. */
             stream_crc = qidl_crc32c__update(
                 qidl_crc32c__combine(stream_crc, crc, rec_len), dst,
                 STREAM_RECORD_TAIL);
             dst += STREAM_RECORD_TAIL;
-            in_record = FALSE;
+            unsummed = NULL;
         }
     }
     /* The end record: the record count and the stream's checksum. */
