@@ -114,8 +114,9 @@ static inline guint64 mix64(guint64 h)
  * they are plain ASCII without NUL, which a name is: then it is UTF-8
  * without a closer look.
  */
-static guint32 hash_bytes_ascii(guint8 ns, const guint8 *s, gsize len,
-                                const guint8 *end, gboolean *ascii)
+static inline guint32 hash_bytes_ascii(guint8 ns, const guint8 *s,
+                                       gsize len, const guint8 *end,
+                                       gboolean *ascii)
 {
     const guint64 ones = 0x0101010101010101u, highs = 0x8080808080808080u;
     guint64 h = 0x9e3779b97f4a7c15u ^ ((guint64)ns << 56) ^ len;
@@ -205,15 +206,13 @@ static void strset_insert_slot(StrSet *t, guint32 idx)
  * nothing added since, or NO_SLOT: they go there without a second probe
  * unless the table grows.
  */
-static void strset_add(StrSet *t, guint32 first_cap, guint8 ns,
-                       const guint8 *raw, const char *str, gsize len,
-                       guint32 hash, guint32 free_slot)
+static G_NO_INLINE void strset_grow(StrSet *t, guint32 first_cap)
 {
-    if (G_UNLIKELY(t->n == t->cap)) {
+    if (t->n == t->cap) {
         t->cap = MAX(t->cap * 2, first_cap);
         t->entries = g_renew(SetEntry, t->entries, t->cap);
     }
-    if (G_UNLIKELY(!t->slots || (t->n + 1) * 2 > t->mask + 1)) {
+    if (!t->slots || (t->n + 1) * 2 > t->mask + 1) {
         guint32 n_slots = t->slots ? (t->mask + 1) * 2 : 2 * first_cap;
 
         g_free(t->slots);
@@ -225,6 +224,16 @@ static void strset_add(StrSet *t, guint32 first_cap, guint8 ns,
         for (guint32 i = 0; i < t->n; i++) {
             strset_insert_slot(t, i);
         }
+    }
+}
+
+static inline void strset_add(StrSet *t, guint32 first_cap, guint8 ns,
+                              const guint8 *raw, const char *str, gsize len,
+                              guint32 hash, guint32 free_slot)
+{
+    if (G_UNLIKELY(t->n == t->cap || !t->slots ||
+                   (t->n + 1) * 2 > t->mask + 1)) {
+        strset_grow(t, first_cap);
         free_slot = NO_SLOT;
     }
     t->entries[t->n] = (SetEntry) { raw, str, (guint32)len, hash, ns };

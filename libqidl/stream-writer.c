@@ -264,15 +264,15 @@ static void strset_insert_slot(StrSet *t, guint32 idx)
  * Makes room in @t's table and entries for one more string; FALSE if the
  * table was made anew (so a free slot found before is no longer one).
  */
-static gboolean strset_reserve(StrSet *t)
+static G_NO_INLINE gboolean strset_grow(StrSet *t)
 {
     guint32 first = t->name8 ? STRSET_FIRST_CAP : DEVICES_FIRST_CAP;
 
-    if (G_UNLIKELY(t->n == t->cap)) {
+    if (t->n == t->cap) {
         t->cap = MAX(t->cap * 2, first);
         t->entries = g_renew(StrEntry, t->entries, t->cap);
     }
-    if (G_UNLIKELY(!t->slots || (t->n + 1) * 2 > t->mask + 1)) {
+    if (!t->slots || (t->n + 1) * 2 > t->mask + 1) {
         guint32 n_slots = t->slots ? (t->mask + 1) * 2 : 2 * first;
 
         g_free(t->slots);
@@ -289,6 +289,15 @@ static gboolean strset_reserve(StrSet *t)
     return TRUE;
 }
 
+static inline gboolean strset_reserve(StrSet *t)
+{
+    if (G_LIKELY(t->n < t->cap && t->slots &&
+                 (t->n + 1) * 2 <= t->mask + 1)) {
+        return TRUE;
+    }
+    return strset_grow(t);
+}
+
 /*
  * Records the string whose @len bytes the caller has just written at
  * @off in @bytes (after the length byte, for a name table), which is not
@@ -296,8 +305,9 @@ static gboolean strset_reserve(StrSet *t)
  * look-up that did not find it stopped, or NO_SLOT: the string goes there
  * without a second probe unless the table grows.
  */
-static guint32 strset_commit(StrSet *t, guint8 ns, gsize off, gsize len,
-                             guint32 hash, guint32 free_slot)
+static inline guint32 strset_commit(StrSet *t, guint8 ns, gsize off,
+                                    gsize len, guint32 hash,
+                                    guint32 free_slot)
 {
     gboolean kept = strset_reserve(t);
 
