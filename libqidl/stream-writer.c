@@ -494,8 +494,11 @@ struct QidlStreamWriter {
     StrSet names;              /* the name table */
     StrSet devices;            /* instance paths and top-level names */
     guint32 n_records;
-    GError *sticky;
+    /* Not next to @in_device: a check of both would be one 8-byte load
+     * of two 4-byte fields just stored, which waits for the stores to
+     * reach the cache (store-to-load forwarding fails). */
     gboolean finished;
+    GError *sticky;
 
     /* The device record being written. */
     gboolean in_device;
