@@ -10,7 +10,9 @@
  *   carry-less multiplications (four 512-bit accumulators, the method of
  *   Intel's "Fast CRC Computation for Generic Polynomials Using
  *   PCLMULQDQ"), the remainder and short inputs go through SSE4.2's crc32
- *   instruction, whose polynomial is this one;
+ *   instruction, whose polynomial is this one; from a few KiB on, five
+ *   crc32 chains take 2/5 of the bytes alongside the folding and the
+ *   pieces are joined by multiplication (fold_hybrid());
  * - x86-64 with PCLMULQDQ and SSE4.2: the same with four 128-bit
  *   accumulators, blocks of 64 bytes;
  * - anywhere else: a byte at a time through a 256-entry table.
@@ -88,6 +90,80 @@ static guint32 update_table(guint32 crc, const guint8 *p, gsize len)
         crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
     }
     return crc;
+}
+
+/* ---- combining ------------------------------------------------------------ */
+
+/*
+ * R(8 * 2^k - 32) for k = 0..31: multiplying by these (below) shifts a
+ * CRC by 2^k bytes.  R(-32) is the unit of that multiplication.
+ */
+static const guint32 shift_table[32] = {
+    0xdd36fbfc, 0xbef0965e, 0x80000000, 0x82f63b78,
+    0xa66805eb, 0x5d27e147, 0x4f256efc, 0x069db049,
+    0x5cf015c3, 0x6ebf1d86, 0x0b803b7d, 0xd07b8be2,
+    0xc38a7543, 0x2a543193, 0x0ee201e6, 0xaf85baad,
+    0x62809d1b, 0xd4e35816, 0xcf5531ac, 0xb6b0b548,
+    0x7b578a73, 0x5b7ff1c3, 0xd97d9a55, 0x23c58698,
+    0xa8900a0a, 0x3d908177, 0xc7baed8f, 0xd15d7d3f,
+    0x6b086b3f, 0xb7720ee7, 0xee51a57d, 0xdd36fbfc,
+};
+#define SHIFT_UNIT 0xd610d67eu
+
+/* a * b mod P, bit by bit. */
+static guint32 mul_soft(guint32 a, guint32 b)
+{
+    guint32 m = 1u << 31, p = 0;
+
+    for (;;) {
+        if (a & m) {
+            p ^= b;
+            if ((a & (m - 1)) == 0) {
+                break;
+            }
+        }
+        m >>= 1;
+        b = b & 1 ? (b >> 1) ^ CRC_POLY : b >> 1;
+    }
+    return p;
+}
+
+#ifdef CRC_X86
+static gboolean have_vpclmul(void)
+{
+    return __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("vpclmulqdq") &&
+           __builtin_cpu_supports("pclmul") &&
+           __builtin_cpu_supports("sse4.2");
+}
+
+static gboolean have_pclmul(void)
+{
+    return __builtin_cpu_supports("pclmul") &&
+           __builtin_cpu_supports("sse4.2");
+}
+
+/* a * b * x^32 mod P: one carry-less product, reduced by crc32. */
+__attribute__((target("sse4.2,pclmul")))
+static guint32 mul32_hw(guint32 a, guint32 b)
+{
+    __m128i t = _mm_clmulepi64_si128(_mm_cvtsi32_si128((int)a),
+                                     _mm_cvtsi32_si128((int)b), 0x00);
+
+    return (guint32)_mm_crc32_u64(0, (guint64)_mm_cvtsi128_si64(t) << 1);
+}
+#endif
+
+/* a * b * x^32 mod P: on operands R(e - 32) and R(f - 32) it gives
+ * R(e + f - 32), so the table's form is closed under it. */
+static guint32 mul32(guint32 a, guint32 b)
+{
+#ifdef CRC_X86
+    if (have_pclmul()) {
+        return mul32_hw(a, b);
+    }
+#endif
+    return mul_soft(mul_soft(a, b), CRC_POLY);
 }
 
 #ifdef CRC_X86
@@ -190,6 +266,36 @@ static __m512i fold512(__m512i x, __m512i k, __m512i data)
                                      data, 0x96);
 }
 
+/* The register after the 256 bytes in four 512-bit accumulators, the
+ * first byte in @x0: their CRC from 0. */
+__attribute__((target("avx512f,vpclmulqdq,sse4.2,pclmul")))
+static guint32 reduce512(__m512i x0, __m512i x1, __m512i x2, __m512i x3)
+{
+    const __m512i zero = _mm512_setzero_si512();
+    __m512i y;
+    __m128i x;
+
+    y = fold512(x0, _mm512_set_epi64(FOLD_1536_L, FOLD_1536_H, FOLD_1536_L,
+                                     FOLD_1536_H, FOLD_1536_L, FOLD_1536_H,
+                                     FOLD_1536_L, FOLD_1536_H), x3);
+    y = _mm512_xor_si512(y, fold512(x1, _mm512_set_epi64(
+                                        FOLD_1024_L, FOLD_1024_H, FOLD_1024_L,
+                                        FOLD_1024_H, FOLD_1024_L, FOLD_1024_H,
+                                        FOLD_1024_L, FOLD_1024_H), zero));
+    y = _mm512_xor_si512(y, fold512(x2, _mm512_set_epi64(
+                                        FOLD_512_L, FOLD_512_H, FOLD_512_L,
+                                        FOLD_512_H, FOLD_512_L, FOLD_512_H,
+                                        FOLD_512_L, FOLD_512_H), zero));
+    x = _mm_xor_si128(fold128(_mm512_extracti32x4_epi32(y, 0), FOLD_384_H,
+                              FOLD_384_L),
+                      fold128(_mm512_extracti32x4_epi32(y, 1), FOLD_256_H,
+                              FOLD_256_L));
+    x = _mm_xor_si128(x, fold128(_mm512_extracti32x4_epi32(y, 2), FOLD_128_H,
+                                 FOLD_128_L));
+    x = _mm_xor_si128(x, _mm512_extracti32x4_epi32(y, 3));
+    return finish128(x);
+}
+
 /*
  * 512-bit accumulators; @len >= 256.  Returns the register.  If @dst is
  * not NULL, the bytes are also stored there as they are loaded: a copy
@@ -203,13 +309,10 @@ static inline guint32 fold_vpclmul(guint32 crc, const guint8 *p, gsize len,
                                            FOLD_2048_L, FOLD_2048_H,
                                            FOLD_2048_L, FOLD_2048_H,
                                            FOLD_2048_L, FOLD_2048_H);
-    const __m512i zero = _mm512_setzero_si512();
     __m512i x0 = _mm512_loadu_si512(p);
     __m512i x1 = _mm512_loadu_si512(p + 64);
     __m512i x2 = _mm512_loadu_si512(p + 128);
     __m512i x3 = _mm512_loadu_si512(p + 192);
-    __m512i y;
-    __m128i x;
 
     if (dst) {
         _mm512_storeu_si512(dst, x0);
@@ -243,25 +346,179 @@ static inline guint32 fold_vpclmul(guint32 crc, const guint8 *p, gsize len,
     if (dst) {
         memcpy(dst, p, len);
     }
-    y = fold512(x0, _mm512_set_epi64(FOLD_1536_L, FOLD_1536_H, FOLD_1536_L,
-                                     FOLD_1536_H, FOLD_1536_L, FOLD_1536_H,
-                                     FOLD_1536_L, FOLD_1536_H), x3);
-    y = _mm512_xor_si512(y, fold512(x1, _mm512_set_epi64(
-                                        FOLD_1024_L, FOLD_1024_H, FOLD_1024_L,
-                                        FOLD_1024_H, FOLD_1024_L, FOLD_1024_H,
-                                        FOLD_1024_L, FOLD_1024_H), zero));
-    y = _mm512_xor_si512(y, fold512(x2, _mm512_set_epi64(
-                                        FOLD_512_L, FOLD_512_H, FOLD_512_L,
-                                        FOLD_512_H, FOLD_512_L, FOLD_512_H,
-                                        FOLD_512_L, FOLD_512_H), zero));
-    x = _mm_xor_si128(fold128(_mm512_extracti32x4_epi32(y, 0), FOLD_384_H,
-                              FOLD_384_L),
-                      fold128(_mm512_extracti32x4_epi32(y, 1), FOLD_256_H,
-                              FOLD_256_L));
-    x = _mm_xor_si128(x, fold128(_mm512_extracti32x4_epi32(y, 2), FOLD_128_H,
-                                 FOLD_128_L));
-    x = _mm_xor_si128(x, _mm512_extracti32x4_epi32(y, 3));
-    return update_crc32(finish128(x), p, len);
+    return update_crc32(reduce512(x0, x1, x2, x3), p, len);
+}
+
+/*
+ * The hybrid: carry-less folding is limited by the multiplier (two
+ * products per 16 bytes), and the crc32 instruction runs on another unit,
+ * so they share the work.  A buffer is laid out as
+ *
+ *     head | fold: 256 (n + 1) or 256 (n + 2) bytes | stream 0 | ... | 4
+ *
+ * each stream HYB_SPAN n bytes (head < 256 bytes).  Each turn of the loop
+ * folds 256 bytes and moves each of the five crc32 chains (five hide the
+ * instruction's latency) on by HYB_SPAN bytes, a ratio chosen by
+ * measurement (the crc32 units take about 2/5 of the bytes).  The head goes
+ * through crc32 first (the fold starts from its register); at the end the
+ * fold's register and the streams', each from 0, are moved to the end of
+ * the buffer by multiplication and added.
+ */
+#define HYB_STREAMS 5
+#define HYB_SPAN 32
+#define HYB_BLOCK (256 + HYB_STREAMS * HYB_SPAN)
+/* Below these, the fixed cost (multiplications, the head) outweighs what
+ * the streams save (measured; the copying form gains less). */
+#define HYB_MIN 3072
+#define HYB_COPY_MIN 8192
+/* Inputs of twice this or more go in pieces of this, which keeps n within
+ * shift_table's bits (and costs nothing measurable). */
+#define HYB_MAX (1u << 20)
+#define DST(src) ((guint8 *)((guintptr)(src) + off))
+
+/*
+ * R(8 D n - 32), for mul32() to shift a CRC by D n bytes, from @t[b] =
+ * R(8 D 2^b - 32) (a suffix of shift_table: D is a power of 2); n > 0.
+ */
+__attribute__((target("sse4.2,pclmul")))
+static guint32 shift_op_hw(const guint32 *t, gsize n)
+{
+    guint b = (guint)__builtin_ctzll(n);
+    guint32 op = t[b];
+
+    for (n >>= b + 1, b++; n; n >>= 1, b++) {
+        if (n & 1) {
+            op = mul32_hw(op, t[b]);
+        }
+    }
+    return op;
+}
+
+/* HYB_MIN <= @len < 2 HYB_MAX.  Returns the register; with @copy, also
+ * copies the bytes to @dst as they are read. */
+__attribute__((target("avx512f,vpclmulqdq,sse4.2,pclmul")))
+static inline guint32 fold_hybrid(guint32 crc, const guint8 *p, gsize len,
+                                  guint8 *dst, const gboolean copy)
+{
+    const __m512i k2048 = _mm512_set_epi64(FOLD_2048_L, FOLD_2048_H,
+                                           FOLD_2048_L, FOLD_2048_H,
+                                           FOLD_2048_L, FOLD_2048_H,
+                                           FOLD_2048_L, FOLD_2048_H);
+    /* dst - p: each store goes to its load's address + off (DST()), one
+     * register for all the destination addresses */
+    const guintptr off = (guintptr)dst - (guintptr)p;
+    gsize n = (len - 256) / HYB_BLOCK;
+    gsize head = (len - 256) % HYB_BLOCK % 256;
+    const guint8 *end = p + len - HYB_STREAMS * HYB_SPAN * n;
+    const guint8 *s[HYB_STREAMS];
+    guint64 c[HYB_STREAMS];
+    guint32 pw[HYB_STREAMS + 1], r;
+    __m512i x0, x1, x2, x3;
+
+    /* pw[k]: shifts a CRC by the length of k streams */
+    pw[0] = SHIFT_UNIT;
+    pw[1] = shift_op_hw(shift_table + 5, n);
+    pw[2] = shift_op_hw(shift_table + 6, n);
+    pw[4] = shift_op_hw(shift_table + 7, n);
+    pw[3] = mul32_hw(pw[1], pw[2]);
+    pw[5] = mul32_hw(pw[1], pw[4]);
+    for (int i = 0; i <= HYB_STREAMS; i++) {
+        /* Keeps GCC from sinking the multiplications past the loop: here
+         * they overlap it. */
+        __asm__("" : "+x"(pw[i]));
+        if (i < HYB_STREAMS) {
+            s[i] = end + i * HYB_SPAN * n;
+            c[i] = 0;
+        }
+    }
+
+    crc = update_crc32(crc, p, head);
+    if (copy) {
+        memcpy(DST(p), p, head);
+    }
+    p += head;
+    x0 = _mm512_loadu_si512(p);
+    x1 = _mm512_loadu_si512(p + 64);
+    x2 = _mm512_loadu_si512(p + 128);
+    x3 = _mm512_loadu_si512(p + 192);
+    if (copy) {
+        _mm512_storeu_si512(DST(p), x0);
+        _mm512_storeu_si512(DST(p + 64), x1);
+        _mm512_storeu_si512(DST(p + 128), x2);
+        _mm512_storeu_si512(DST(p + 192), x3);
+    }
+    x0 = _mm512_xor_si512(x0, _mm512_zextsi128_si512(
+                                  _mm_cvtsi32_si128((int)crc)));
+    for (p += 256; n > 0; p += 256, n--) {
+        __m512i d0 = _mm512_loadu_si512(p);
+        __m512i d1 = _mm512_loadu_si512(p + 64);
+        __m512i d2 = _mm512_loadu_si512(p + 128);
+        __m512i d3 = _mm512_loadu_si512(p + 192);
+
+        if (copy) {
+            _mm512_storeu_si512(DST(p), d0);
+            _mm512_storeu_si512(DST(p + 64), d1);
+            _mm512_storeu_si512(DST(p + 128), d2);
+            _mm512_storeu_si512(DST(p + 192), d3);
+        }
+        x0 = fold512(x0, k2048, d0);
+        x1 = fold512(x1, k2048, d1);
+        x2 = fold512(x2, k2048, d2);
+        x3 = fold512(x3, k2048, d3);
+        for (int i = 0; i < HYB_STREAMS; i++) {
+            if (copy) {
+                memcpy(DST(s[i]), s[i], HYB_SPAN);
+            }
+            for (int j = 0; j < HYB_SPAN; j += 8) {
+                guint64 v;
+
+                memcpy(&v, s[i] + j, 8);
+                c[i] = _mm_crc32_u64(c[i], v);
+            }
+            s[i] += HYB_SPAN;
+        }
+    }
+    if (p < end) {
+        __m512i d0 = _mm512_loadu_si512(p);
+        __m512i d1 = _mm512_loadu_si512(p + 64);
+        __m512i d2 = _mm512_loadu_si512(p + 128);
+        __m512i d3 = _mm512_loadu_si512(p + 192);
+
+        if (copy) {
+            _mm512_storeu_si512(DST(p), d0);
+            _mm512_storeu_si512(DST(p + 64), d1);
+            _mm512_storeu_si512(DST(p + 128), d2);
+            _mm512_storeu_si512(DST(p + 192), d3);
+        }
+        x0 = fold512(x0, k2048, d0);
+        x1 = fold512(x1, k2048, d1);
+        x2 = fold512(x2, k2048, d2);
+        x3 = fold512(x3, k2048, d3);
+    }
+    r = mul32_hw(reduce512(x0, x1, x2, x3), pw[HYB_STREAMS]);
+    for (int i = 0; i < HYB_STREAMS; i++) {
+        r ^= mul32_hw((guint32)c[i], pw[HYB_STREAMS - 1 - i]);
+    }
+    return r;
+}
+
+__attribute__((target("avx512f,vpclmulqdq,sse4.2,pclmul")))
+static guint32 update_hybrid(guint32 crc, const guint8 *p, gsize len)
+{
+    for (; len >= 2 * HYB_MAX; p += HYB_MAX, len -= HYB_MAX) {
+        crc = fold_hybrid(crc, p, HYB_MAX, NULL, FALSE);
+    }
+    return fold_hybrid(crc, p, len, NULL, FALSE);
+}
+
+__attribute__((target("avx512f,vpclmulqdq,sse4.2,pclmul")))
+static guint32 copy_hybrid(guint32 crc, guint8 *dst, const guint8 *p,
+                           gsize len)
+{
+    for (; len >= 2 * HYB_MAX; dst += HYB_MAX, p += HYB_MAX, len -= HYB_MAX) {
+        crc = fold_hybrid(crc, p, HYB_MAX, dst, TRUE);
+    }
+    return fold_hybrid(crc, p, len, dst, TRUE);
 }
 
 __attribute__((target("avx512f,vpclmulqdq,sse4.2,pclmul")))
@@ -277,20 +534,6 @@ static guint32 copy_vpclmul(guint32 crc, guint8 *dst, const guint8 *p,
     return fold_vpclmul(crc, p, len, dst);
 }
 
-static gboolean have_vpclmul(void)
-{
-    return __builtin_cpu_supports("avx512f") &&
-           __builtin_cpu_supports("vpclmulqdq") &&
-           __builtin_cpu_supports("pclmul") &&
-           __builtin_cpu_supports("sse4.2");
-}
-
-static gboolean have_pclmul(void)
-{
-    return __builtin_cpu_supports("pclmul") &&
-           __builtin_cpu_supports("sse4.2");
-}
-
 #endif /* CRC_X86 */
 
 guint32 qidl_crc32c__update(guint32 crc, const void *data, gsize len)
@@ -302,7 +545,8 @@ guint32 qidl_crc32c__update(guint32 crc, const void *data, gsize len)
     crc = ~crc;
 #ifdef CRC_X86
     if (len >= 256 && have_vpclmul()) {
-        return ~update_vpclmul(crc, p, len);
+        return ~(len >= HYB_MIN ? update_hybrid(crc, p, len)
+                                : update_vpclmul(crc, p, len));
     }
     if (len >= 64 && have_pclmul()) {
         return ~update_pclmul(crc, p, len);
@@ -320,73 +564,14 @@ guint32 qidl_crc32c__copy(guint32 crc, void *dst, const void *src, gsize len)
 
 #ifdef CRC_X86
     if (len >= 256 && have_vpclmul()) {
-        return ~copy_vpclmul(~crc, dst, src, len);
+        return ~(len >= HYB_COPY_MIN ? copy_hybrid(~crc, dst, src, len)
+                                     : copy_vpclmul(~crc, dst, src, len));
     }
 #endif
     if (len > 0) {
         memcpy(dst, src, len);
     }
     return qidl_crc32c__update(crc, dst, len);
-}
-
-/* ---- combining ------------------------------------------------------------ */
-
-/*
- * R(8 * 2^k - 32) for k = 0..31: multiplying by these (below) shifts a
- * CRC by 2^k bytes.  R(-32) is the unit of that multiplication.
- */
-static const guint32 shift_table[32] = {
-    0xdd36fbfc, 0xbef0965e, 0x80000000, 0x82f63b78,
-    0xa66805eb, 0x5d27e147, 0x4f256efc, 0x069db049,
-    0x5cf015c3, 0x6ebf1d86, 0x0b803b7d, 0xd07b8be2,
-    0xc38a7543, 0x2a543193, 0x0ee201e6, 0xaf85baad,
-    0x62809d1b, 0xd4e35816, 0xcf5531ac, 0xb6b0b548,
-    0x7b578a73, 0x5b7ff1c3, 0xd97d9a55, 0x23c58698,
-    0xa8900a0a, 0x3d908177, 0xc7baed8f, 0xd15d7d3f,
-    0x6b086b3f, 0xb7720ee7, 0xee51a57d, 0xdd36fbfc,
-};
-#define SHIFT_UNIT 0xd610d67eu
-
-/* a * b mod P, bit by bit. */
-static guint32 mul_soft(guint32 a, guint32 b)
-{
-    guint32 m = 1u << 31, p = 0;
-
-    for (;;) {
-        if (a & m) {
-            p ^= b;
-            if ((a & (m - 1)) == 0) {
-                break;
-            }
-        }
-        m >>= 1;
-        b = b & 1 ? (b >> 1) ^ CRC_POLY : b >> 1;
-    }
-    return p;
-}
-
-#ifdef CRC_X86
-/* a * b * x^32 mod P: one carry-less product, reduced by crc32. */
-__attribute__((target("sse4.2,pclmul")))
-static guint32 mul32_hw(guint32 a, guint32 b)
-{
-    __m128i t = _mm_clmulepi64_si128(_mm_cvtsi32_si128((int)a),
-                                     _mm_cvtsi32_si128((int)b), 0x00);
-
-    return (guint32)_mm_crc32_u64(0, (guint64)_mm_cvtsi128_si64(t) << 1);
-}
-#endif
-
-/* a * b * x^32 mod P: on operands R(e - 32) and R(f - 32) it gives
- * R(e + f - 32), so the table's form is closed under it. */
-static guint32 mul32(guint32 a, guint32 b)
-{
-#ifdef CRC_X86
-    if (have_pclmul()) {
-        return mul32_hw(a, b);
-    }
-#endif
-    return mul_soft(mul_soft(a, b), CRC_POLY);
 }
 
 guint32 qidl_crc32c__combine(guint32 crc1, guint32 crc2, guint64 len2)

@@ -109,6 +109,67 @@ static void test_crc32c__combine(void **state)
     }
 }
 
+/*
+ * The hybrid path of crc32c.c (fold_hybrid(): from 3072 bytes for update,
+ * 8192 for copy, in pieces of 1 MiB from 2 MiB on) splits a buffer as
+ * head (< 256) | fold (256 (n + 1), or one block more) | five streams of 32 n
+ * bytes, with n = (len - 256) / 416.  Every shape of that split, at the
+ * thresholds, around the piece size and at several alignments.
+ */
+static void check_both(const guint8 *buf, guint8 *dst, gsize len,
+                       guint32 want)
+{
+    assert_int_equal(qidl_crc32c__update(0x9abcdef0, buf, len), want);
+    dst[len] = 0xa5;
+    assert_int_equal(qidl_crc32c__copy(0x9abcdef0, dst, buf, len), want);
+    assert_memory_equal(dst, buf, len);
+    assert_int_equal(dst[len], 0xa5);
+}
+
+static void test_crc32c__hybrid_split(void **state)
+{
+    static const gsize rests[] = { 0, 1, 7, 8, 9, 159, 160, 255, 256, 257,
+                                   300, 415 };
+    g_autofree guint8 *buf = random_bytes(16384 + 64);
+    g_autofree guint8 *dst = g_malloc(16384 + 64);
+
+    for (gsize n = 5; n <= 36; n++) {
+        for (gsize r = 0; r < G_N_ELEMENTS(rests); r++) {
+            gsize len = 256 + 416 * n + rests[r];
+
+            for (gsize off = 0; off < 4; off++) {
+                check_both(buf + off, dst + 3 - off, len,
+                           ref_crc32c(0x9abcdef0, buf + off, len));
+            }
+        }
+    }
+    for (gsize len = 3070; len <= 3074; len++) {
+        check_both(buf, dst, len, ref_crc32c(0x9abcdef0, buf, len));
+    }
+    for (gsize len = 8190; len <= 8194; len++) {
+        check_both(buf, dst, len, ref_crc32c(0x9abcdef0, buf, len));
+    }
+}
+
+static void test_crc32c__hybrid_pieces(void **state)
+{
+    static const gsize lens[] = {
+        (2u << 20) - 1, 2u << 20, (2u << 20) + 1, (3u << 20) + 777,
+    };
+    gsize max = lens[G_N_ELEMENTS(lens) - 1];
+    g_autofree guint8 *buf = random_bytes(max + 8);
+    g_autofree guint8 *dst = g_malloc(max + 8);
+    guint32 want = 0x9abcdef0;
+    gsize done = 0;
+
+    for (gsize i = 0; i < G_N_ELEMENTS(lens); i++) {
+        /* the reference, chained up to this length */
+        want = ref_crc32c(want, buf + 5 + done, lens[i] - done);
+        done = lens[i];
+        check_both(buf + 5, dst + 1, lens[i], want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -117,6 +178,8 @@ int main(void)
         cmocka_unit_test(test_crc32c__copy),
         cmocka_unit_test(test_crc32c__chained),
         cmocka_unit_test(test_crc32c__combine),
+        cmocka_unit_test(test_crc32c__hybrid_split),
+        cmocka_unit_test(test_crc32c__hybrid_pieces),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
