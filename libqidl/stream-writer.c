@@ -514,9 +514,13 @@ struct QidlStreamWriter {
     gboolean top_done;
     /*
      * A field visited twice in one struct is an error.  @used holds, per
-     * name index, the serial + 1 of the innermost open struct that has a
-     * field of that name (0: none); @undo the values a struct overwrote,
-     * put back at its end_struct.  One array access per field, no hashing.
+     * name index, the serial + 1 of the struct that last had a field of
+     * that name (0: none yet); serials are never reused, so a struct that
+     * ended can be left there.  @undo keeps the values a struct overwrote
+     * that were not 0, one of which may be an enclosing open struct's:
+     * they are put back at its end_struct.  One array access per field,
+     * no hashing, and no undo entry for a name the stream has not used
+     * before, which most of one machine's are.
      */
     guint64 *used;             /* by name index, @used_cap of them */
     guint32 used_cap;
@@ -1135,11 +1139,13 @@ static gboolean begin_value(QidlVisitor *v, const char *name, QidlKind tag,
                 return vfail(v, error, QIDL_ERROR_INVALID,
                              "field visited twice in one struct");
             }
-            if (w->n_undo == w->undo_cap) {
-                w->undo_cap = MAX(w->undo_cap * 2, 64);
-                w->undo = g_renew(UsedUndo, w->undo, w->undo_cap);
+            if (*slot != 0) {
+                if (w->n_undo == w->undo_cap) {
+                    w->undo_cap = MAX(w->undo_cap * 2, 64);
+                    w->undo = g_renew(UsedUndo, w->undo, w->undo_cap);
+                }
+                w->undo[w->n_undo++] = (UsedUndo) { idx, *slot };
             }
-            w->undo[w->n_undo++] = (UsedUndo) { idx, *slot };
             *slot = f->serial + 1;
             buf_u16(&w->buf, idx);
         } else if (f->n == 0) {
@@ -1531,7 +1537,9 @@ static gboolean writer_scalar_fields(QidlVisitor *v,
             return vfail(v, error, QIDL_ERROR_INVALID,
                          "field visited twice in one struct");
         }
-        w->undo[w->n_undo++] = (UsedUndo) { idx, *slot };
+        if (*slot != 0) {
+            w->undo[w->n_undo++] = (UsedUndo) { idx, *slot };
+        }
         *slot = mark;
         p = put_field(p, idx, fld, base);
     }
