@@ -574,9 +574,40 @@ guint32 qidl_crc32c__copy(guint32 crc, void *dst, const void *src, gsize len)
     return qidl_crc32c__update(crc, dst, len);
 }
 
+#ifdef CRC_X86
+/*
+ * qidl_crc32c__combine() with the carry-less multiply.  The set bits of
+ * @len2 go alternately to two chains of products, so that the two
+ * chains' multiplications overlap: the product is the same (the
+ * multiplication is associative and commutative), in about half the
+ * latency of one chain.
+ */
+__attribute__((target("sse4.2,pclmul")))
+static guint32 combine_hw(guint32 crc1, guint32 crc2, guint64 len2)
+{
+    guint32 chain[2] = { crc1, SHIFT_UNIT };
+    guint which = 0;
+
+    for (guint k = 0; len2 && k < 32; k++, len2 >>= 1) {
+        if (len2 & 1) {
+            chain[which] = mul32_hw(chain[which], shift_table[k]);
+            which ^= 1;
+        }
+    }
+    g_return_val_if_fail(len2 == 0, crc2);
+    return mul32_hw(chain[0], chain[1]) ^ crc2;
+}
+#endif
+
 guint32 qidl_crc32c__combine(guint32 crc1, guint32 crc2, guint64 len2)
 {
     guint32 op = SHIFT_UNIT;
+
+#ifdef CRC_X86
+    if (have_pclmul()) {
+        return combine_hw(crc1, crc2, len2);
+    }
+#endif
 
     for (guint k = 0; len2 && k < 32; k++, len2 >>= 1) {
         if (len2 & 1) {
