@@ -394,6 +394,33 @@ static guint32 shift_op_hw(const guint32 *t, gsize n)
     return op;
 }
 
+/*
+ * Folds the 256 bytes at @p into the four accumulators; with @copy, also
+ * stores them at @p + @off as they are loaded.
+ */
+__attribute__((target("avx512f,vpclmulqdq,sse4.2,pclmul")))
+static inline G_ALWAYS_INLINE void fold256(__m512i *x0, __m512i *x1,
+                                           __m512i *x2, __m512i *x3,
+                                           __m512i k, const guint8 *p,
+                                           guintptr off, const gboolean copy)
+{
+    __m512i d0 = _mm512_loadu_si512(p);
+    __m512i d1 = _mm512_loadu_si512(p + 64);
+    __m512i d2 = _mm512_loadu_si512(p + 128);
+    __m512i d3 = _mm512_loadu_si512(p + 192);
+
+    if (copy) {
+        _mm512_storeu_si512(DST(p), d0);
+        _mm512_storeu_si512(DST(p + 64), d1);
+        _mm512_storeu_si512(DST(p + 128), d2);
+        _mm512_storeu_si512(DST(p + 192), d3);
+    }
+    *x0 = fold512(*x0, k, d0);
+    *x1 = fold512(*x1, k, d1);
+    *x2 = fold512(*x2, k, d2);
+    *x3 = fold512(*x3, k, d3);
+}
+
 /* HYB_MIN <= @len < 2 HYB_MAX.  Returns the register; with @copy, also
  * copies the bytes to @dst as they are read. */
 __attribute__((target("avx512f,vpclmulqdq,sse4.2,pclmul")))
@@ -450,21 +477,7 @@ static inline guint32 fold_hybrid(guint32 crc, const guint8 *p, gsize len,
     x0 = _mm512_xor_si512(x0, _mm512_zextsi128_si512(
                                   _mm_cvtsi32_si128((int)crc)));
     for (p += 256; n > 0; p += 256, n--) {
-        __m512i d0 = _mm512_loadu_si512(p);
-        __m512i d1 = _mm512_loadu_si512(p + 64);
-        __m512i d2 = _mm512_loadu_si512(p + 128);
-        __m512i d3 = _mm512_loadu_si512(p + 192);
-
-        if (copy) {
-            _mm512_storeu_si512(DST(p), d0);
-            _mm512_storeu_si512(DST(p + 64), d1);
-            _mm512_storeu_si512(DST(p + 128), d2);
-            _mm512_storeu_si512(DST(p + 192), d3);
-        }
-        x0 = fold512(x0, k2048, d0);
-        x1 = fold512(x1, k2048, d1);
-        x2 = fold512(x2, k2048, d2);
-        x3 = fold512(x3, k2048, d3);
+        fold256(&x0, &x1, &x2, &x3, k2048, p, off, copy);
         for (int i = 0; i < HYB_STREAMS; i++) {
             if (copy) {
                 memcpy(DST(s[i]), s[i], HYB_SPAN);
@@ -479,21 +492,7 @@ static inline guint32 fold_hybrid(guint32 crc, const guint8 *p, gsize len,
         }
     }
     if (p < end) {
-        __m512i d0 = _mm512_loadu_si512(p);
-        __m512i d1 = _mm512_loadu_si512(p + 64);
-        __m512i d2 = _mm512_loadu_si512(p + 128);
-        __m512i d3 = _mm512_loadu_si512(p + 192);
-
-        if (copy) {
-            _mm512_storeu_si512(DST(p), d0);
-            _mm512_storeu_si512(DST(p + 64), d1);
-            _mm512_storeu_si512(DST(p + 128), d2);
-            _mm512_storeu_si512(DST(p + 192), d3);
-        }
-        x0 = fold512(x0, k2048, d0);
-        x1 = fold512(x1, k2048, d1);
-        x2 = fold512(x2, k2048, d2);
-        x3 = fold512(x3, k2048, d3);
+        fold256(&x0, &x1, &x2, &x3, k2048, p, off, copy);
     }
     r = mul32_hw(reduce512(x0, x1, x2, x3), pw[HYB_STREAMS]);
     for (int i = 0; i < HYB_STREAMS; i++) {
