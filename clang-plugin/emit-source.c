@@ -819,11 +819,13 @@ static void emit_field(Emitter *e, int ind, const QeField *f)
  * Whether @f can be an entry of a qidl_visit_scalar_fields() table: a
  * saved scalar or enum, not an array, whose C object is exactly the wire
  * kind's (as elements_in_bulk() asks of elements), with nothing of its
- * own around its visit: no range or index_of between loading and storing,
- * no presence (optional, default).  check() invariants run after the
- * last field, so they do not matter here.
+ * own around its visit: no presence (optional, default) and, for a run
+ * that loads (@output FALSE), no range or index_of between loading and
+ * storing.  On output those two check nothing and the visit is a plain
+ * scalar's, so a run that only saves may take them.  check() invariants
+ * run after the last field, so they do not matter here.
  */
-static gboolean field_in_run(const QeField *f)
+static gboolean field_in_run(const QeField *f, gboolean output)
 {
     const QeType *t = &f->type;
 
@@ -831,7 +833,8 @@ static gboolean field_in_run(const QeField *f)
            f->container == QE_C_NONE && !f->is_bitfield &&
            (t->tkind == QE_TYPE_SCALAR || t->tkind == QE_TYPE_ENUM) &&
            !(f->flags & (QE_F_STRING | QE_F_OPTIONAL)) && !f->dflt.set &&
-           !has_scalar_checks(f) && t->size == qe_kind_size(t->kind) &&
+           (output || !has_scalar_checks(f)) &&
+           t->size == qe_kind_size(t->kind) &&
            f->name[0] && strlen(f->name) <= QIDL_LIMIT_NAME_LEN;
 }
 
@@ -845,10 +848,12 @@ static guint run_gate(const QeField *f)
  * Emits fields @first..@last of @fields (those saved: the fields of a
  * run, see emit_fields()) as one qidl_visit_scalar_fields() call with a
  * static table; the unsaved ones between them are comments in the table,
- * where their visit would have been.
+ * where their visit would have been.  @in_block: the caller has opened a
+ * block that is the run's alone, so an ungated run needs no braces of its
+ * own.
  */
 static void emit_run(Emitter *e, int ind, const GPtrArray *fields,
-                     guint first, guint last)
+                     guint first, guint last, gboolean in_block)
 {
     const QeField *f0 = g_ptr_array_index(fields, first);
     const char *ctype = f0->parent->ctype;
@@ -860,8 +865,11 @@ static void emit_run(Emitter *e, int ind, const GPtrArray *fields,
     e->first_stmt = FALSE;
     if (gate) {
         line(e, ind, "if (version >= %u) {", gate);
-    } else {
+    } else if (!in_block) {
         line(e, ind, "{");
+    } else {
+        /* The enclosing block holds the table. */
+        ind--;
     }
     line(e, ind + 1, "static const QidlScalarField fields[] = {");
     for (guint i = first; i <= last; i++) {
@@ -896,46 +904,100 @@ static void emit_run(Emitter *e, int ind, const GPtrArray *fields,
     line(e, ind + 1, "                              error)) {");
     line(e, ind + 2, "return FALSE;");
     line(e, ind + 1, "}");
-    line(e, ind, "}");
+    if (gate || !in_block) {
+        line(e, ind, "}");
+    }
 }
 
 /*
- * Emits the visits of @fields in order.  A run of at least two saved
- * fields that field_in_run() accepts and that are loaded from the same
- * version, with nothing but unsaved fields between them, is one
- * qidl_visit_scalar_fields() call: the same bytes, trees and errors as
- * their calls one by one, in one call through the visitor.
+ * The last field of the run that starts at @first (saved, field_in_run()
+ * for @output), no further than @limit: the saved fields after it that
+ * field_in_run() accepts and that are loaded from the same version, with
+ * nothing but unsaved fields between them.  @n_saved: how many saved
+ * fields the run has, @checked: whether one has a range or an index_of.
  */
-static void emit_fields(Emitter *e, int ind, const GPtrArray *fields)
+static guint run_end(const GPtrArray *fields, guint first, guint limit,
+                     gboolean output, guint *n_saved, gboolean *checked)
 {
-    guint i = 0;
+    const QeField *f = g_ptr_array_index(fields, first);
+    guint last = first;
 
-    while (i < fields->len) {
+    *n_saved = 1;
+    *checked = has_scalar_checks(f);
+    for (guint j = first + 1; j <= limit; j++) {
+        const QeField *g = g_ptr_array_index(fields, j);
+
+        if (!qe_field_is_serialized(g)) {
+            continue;
+        }
+        if (!field_in_run(g, output) || run_gate(g) != run_gate(f)) {
+            break;
+        }
+        last = j;
+        (*n_saved)++;
+        *checked |= has_scalar_checks(g);
+    }
+    return last;
+}
+
+/*
+ * Emits the visits of fields @first..@last of @fields in order.  A run of
+ * at least two saved fields that field_in_run() accepts and that are
+ * loaded from the same version, with nothing but unsaved fields between
+ * them, is one qidl_visit_scalar_fields() call: the same bytes, trees and
+ * errors as their calls one by one, in one call through the visitor.
+ * Where a range or an index_of splits what would be one run on output,
+ * the run is emitted for output visitors and the fields one by one (and
+ * in smaller runs) for input ones, which check each value before
+ * storing it.
+ */
+static void emit_field_range(Emitter *e, int ind, const GPtrArray *fields,
+                             guint first, guint last, gboolean split)
+{
+    guint i = first;
+
+    while (i <= last) {
         const QeField *f = g_ptr_array_index(fields, i);
-        guint last = i;
-        guint n = 1;
+        gboolean checked;
+        guint end, n;
 
-        if (field_in_run(f)) {
-            for (guint j = i + 1; j < fields->len; j++) {
-                const QeField *g = g_ptr_array_index(fields, j);
-
-                if (!qe_field_is_serialized(g)) {
-                    continue;
+        if (split && field_in_run(f, TRUE)) {
+            end = run_end(fields, i, last, TRUE, &n, &checked);
+            if (n >= 2 && checked) {
+                if (!e->first_stmt) {
+                    blank(e);
                 }
-                if (!field_in_run(g) || run_gate(g) != run_gate(f)) {
-                    break;
-                }
-                last = j;
-                n++;
+                line(e, ind, "/* range and index_of are checked on load: "
+                     "on save, one run */");
+                line(e, ind, "if (!qidl_visitor_is_input(v)) {");
+                e->first_stmt = TRUE;
+                emit_run(e, ind + 1, fields, i, end, TRUE);
+                line(e, ind, "} else {");
+                e->first_stmt = TRUE;
+                emit_field_range(e, ind + 1, fields, i, end, FALSE);
+                line(e, ind, "}");
+                e->first_stmt = FALSE;
+                i = end + 1;
+                continue;
             }
         }
-        if (n >= 2) {
-            emit_run(e, ind, fields, i, last);
-            i = last + 1;
-        } else {
-            emit_field(e, ind, f);
-            i++;
+        if (field_in_run(f, FALSE)) {
+            end = run_end(fields, i, last, FALSE, &n, &checked);
+            if (n >= 2) {
+                emit_run(e, ind, fields, i, end, FALSE);
+                i = end + 1;
+                continue;
+            }
         }
+        emit_field(e, ind, f);
+        i++;
+    }
+}
+
+static void emit_fields(Emitter *e, int ind, const GPtrArray *fields)
+{
+    if (fields->len > 0) {
+        emit_field_range(e, ind, fields, 0, fields->len - 1, TRUE);
     }
 }
 

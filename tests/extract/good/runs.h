@@ -2,8 +2,8 @@
  * qidl_visit_scalar_fields() call: what joins a run (every scalar kind,
  * enums, plain char and long long, a check(), unsaved fields between
  * them, gated fields of one version, the fields of a subsection) and what
- * ends one (range, index_of, default, optional, an array, a string, a
- * struct, another version, a field alone). */
+ * ends one (range, index_of on load only; default, optional, an array, a
+ * string, a struct, another version, a field alone). */
 #ifndef RUNS_H
 #define RUNS_H
 

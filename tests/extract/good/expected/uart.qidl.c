@@ -71,26 +71,11 @@ gboolean qidl_visit_UARTState(QidlVisitor *v, const char *name, UARTState *obj,
         }
     }
 
-    /* uart.h:21 uint8_t ier QIDL(range, 0, 0x0f) */
-    {
-        guint8 tmp = obj->ier;
-
-        if (!qidl_visit_uint8(v, "ier", &tmp, error)) {
-            return FALSE;
-        }
-        if (qidl_visitor_is_input(v)) {
-            if (tmp > 15) {
-                qidl_visitor_fail(v, "ier", error, QIDL_ERROR_CONSTRAINT,
-                                  "%" G_GUINT64_FORMAT " is not in range 0..0x0f",
-                                  (guint64)tmp);
-                return FALSE;
-            }
-            obj->ier = tmp;
-        }
-    }
-
-    {
+    /* range and index_of are checked on load: on save, one run */
+    if (!qidl_visitor_is_input(v)) {
         static const QidlScalarField fields[] = {
+            /* uart.h:21 uint8_t ier QIDL(range, 0, 0x0f) */
+            { "ier", offsetof(UARTState, ier), QIDL_KIND_UINT8, 3 },
             /* uart.h:22 uint8_t iir */
             { "iir", offsetof(UARTState, iir), QIDL_KIND_UINT8, 3 },
             /* uart.h:23 uint8_t lcr */
@@ -108,6 +93,46 @@ gboolean qidl_visit_UARTState(QidlVisitor *v, const char *name, UARTState *obj,
         if (!qidl_visit_scalar_fields(v, fields, G_N_ELEMENTS(fields), obj,
                                       error)) {
             return FALSE;
+        }
+    } else {
+        /* uart.h:21 uint8_t ier QIDL(range, 0, 0x0f) */
+        {
+            guint8 tmp = obj->ier;
+
+            if (!qidl_visit_uint8(v, "ier", &tmp, error)) {
+                return FALSE;
+            }
+            if (qidl_visitor_is_input(v)) {
+                if (tmp > 15) {
+                    qidl_visitor_fail(v, "ier", error, QIDL_ERROR_CONSTRAINT,
+                                      "%" G_GUINT64_FORMAT " is not in range 0..0x0f",
+                                      (guint64)tmp);
+                    return FALSE;
+                }
+                obj->ier = tmp;
+            }
+        }
+
+        {
+            static const QidlScalarField fields[] = {
+                /* uart.h:22 uint8_t iir */
+                { "iir", offsetof(UARTState, iir), QIDL_KIND_UINT8, 3 },
+                /* uart.h:23 uint8_t lcr */
+                { "lcr", offsetof(UARTState, lcr), QIDL_KIND_UINT8, 3 },
+                /* uart.h:24 uint8_t mcr */
+                { "mcr", offsetof(UARTState, mcr), QIDL_KIND_UINT8, 3 },
+                /* uart.h:25 uint8_t lsr */
+                { "lsr", offsetof(UARTState, lsr), QIDL_KIND_UINT8, 3 },
+                /* uart.h:26 uint8_t msr */
+                { "msr", offsetof(UARTState, msr), QIDL_KIND_UINT8, 3 },
+                /* uart.h:27 uint8_t scr */
+                { "scr", offsetof(UARTState, scr), QIDL_KIND_UINT8, 3 },
+            };
+
+            if (!qidl_visit_scalar_fields(v, fields, G_N_ELEMENTS(fields), obj,
+                                          error)) {
+                return FALSE;
+            }
         }
     }
 
@@ -136,27 +161,43 @@ gboolean qidl_visit_UARTState(QidlVisitor *v, const char *name, UARTState *obj,
         return FALSE;
     }
 
-    /* uart.h:31 uint8_t recv_head QIDL(index_of, recv_fifo) */
-    {
-        guint8 tmp = obj->recv_head;
+    /* range and index_of are checked on load: on save, one run */
+    if (!qidl_visitor_is_input(v)) {
+        static const QidlScalarField fields[] = {
+            /* uart.h:31 uint8_t recv_head QIDL(index_of, recv_fifo) */
+            { "recv_head", offsetof(UARTState, recv_head), QIDL_KIND_UINT8, 9 },
+            /* uart.h:32 uint8_t xmit_count */
+            { "xmit_count", offsetof(UARTState, xmit_count),
+              QIDL_KIND_UINT8, 10 },
+        };
 
-        if (!qidl_visit_uint8(v, "recv_head", &tmp, error)) {
+        if (!qidl_visit_scalar_fields(v, fields, G_N_ELEMENTS(fields), obj,
+                                      error)) {
             return FALSE;
         }
-        if (qidl_visitor_is_input(v)) {
-            if ((guint64)tmp >= G_N_ELEMENTS(obj->recv_fifo)) {
-                qidl_visitor_fail(v, "recv_head", error, QIDL_ERROR_CONSTRAINT,
-                                  "%" G_GUINT64_FORMAT " is not an index of recv_fifo (%zu elements)",
-                                  (guint64)tmp, G_N_ELEMENTS(obj->recv_fifo));
+    } else {
+        /* uart.h:31 uint8_t recv_head QIDL(index_of, recv_fifo) */
+        {
+            guint8 tmp = obj->recv_head;
+
+            if (!qidl_visit_uint8(v, "recv_head", &tmp, error)) {
                 return FALSE;
             }
-            obj->recv_head = tmp;
+            if (qidl_visitor_is_input(v)) {
+                if ((guint64)tmp >= G_N_ELEMENTS(obj->recv_fifo)) {
+                    qidl_visitor_fail(v, "recv_head", error, QIDL_ERROR_CONSTRAINT,
+                                      "%" G_GUINT64_FORMAT " is not an index of recv_fifo (%zu elements)",
+                                      (guint64)tmp, G_N_ELEMENTS(obj->recv_fifo));
+                    return FALSE;
+                }
+                obj->recv_head = tmp;
+            }
         }
-    }
 
-    /* uart.h:32 uint8_t xmit_count */
-    if (!qidl_visit_uint8(v, "xmit_count", &obj->xmit_count, error)) {
-        return FALSE;
+        /* uart.h:32 uint8_t xmit_count */
+        if (!qidl_visit_uint8(v, "xmit_count", &obj->xmit_count, error)) {
+            return FALSE;
+        }
     }
 
     /* uart.h:33 uint8_t xmit_fifo[16] QIDL(size_is, xmit_count) */
