@@ -816,14 +816,25 @@ static void emit_field(Emitter *e, int ind, const QeField *f)
 }
 
 /*
+ * Whether a table entry can carry @f's range or index_of check
+ * (QidlScalarField.check): one of the two, on an integer kind.
+ */
+static gboolean checks_in_table(const QeField *f)
+{
+    return !(f->range_lo.set && f->index_of_field) &&
+           !is_float_kind(f->type.kind);
+}
+
+/*
  * Whether @f can be an entry of a qidl_visit_scalar_fields() table: a
  * saved scalar or enum, not an array, whose C object is exactly the wire
  * kind's (as elements_in_bulk() asks of elements), with nothing of its
  * own around its visit: no presence (optional, default) and, for a run
- * that loads (@output FALSE), no range or index_of between loading and
- * storing.  On output those two check nothing and the visit is a plain
- * scalar's, so a run that only saves may take them.  check() invariants
- * run after the last field, so they do not matter here.
+ * that loads (@output FALSE), a range or index_of only if the entry can
+ * carry it (checks_in_table()).  On output those checks do nothing and
+ * the visit is a plain scalar's, so a run that only saves takes every
+ * such field.  check() invariants run after the last field, so they do
+ * not matter here.
  */
 static gboolean field_in_run(const QeField *f, gboolean output)
 {
@@ -833,9 +844,65 @@ static gboolean field_in_run(const QeField *f, gboolean output)
            f->container == QE_C_NONE && !f->is_bitfield &&
            (t->tkind == QE_TYPE_SCALAR || t->tkind == QE_TYPE_ENUM) &&
            !(f->flags & (QE_F_STRING | QE_F_OPTIONAL)) && !f->dflt.set &&
-           (output || !has_scalar_checks(f)) &&
+           (output || !has_scalar_checks(f) || checks_in_table(f)) &&
            t->size == qe_kind_size(t->kind) &&
            f->name[0] && strlen(f->name) <= QIDL_LIMIT_NAME_LEN;
+}
+
+/*
+ * Appends @word to the entry being written in @line, or, if the line
+ * would pass 80 columns at indentation @ind, writes the line and starts
+ * the next two columns further in.
+ */
+static void wrap_word(Emitter *e, int ind, GString *out, const char *word)
+{
+    if (out->len > 0 && ind * 4 + out->len + 1 + strlen(word) > 80) {
+        line(e, ind, "%s", out->str);
+        g_string_assign(out, "  ");
+    } else if (out->len > 0 && out->str[out->len - 1] != ' ') {
+        g_string_append_c(out, ' ');
+    }
+    g_string_append(out, word);
+}
+
+/* The entry of @f in a run's checks[] (a check checks_in_table() takes,
+ * or none). */
+static void emit_check_entry(Emitter *e, int ind, const QeField *f,
+                             const char *ctype)
+{
+    QidlKind kind = f->type.kind;
+    g_autoptr(GString) out = g_string_new(NULL);
+    g_autofree char *w_bounds = NULL, *w_lo = NULL, *w_hi = NULL;
+    const char *w_check;
+
+    line(e, ind, "/* %s */", f->name);
+    if (!has_scalar_checks(f) || !checks_in_table(f)) {
+        /* None, or one only an output-only run has (emit_field_range()),
+         * which ignores it. */
+        line(e, ind, "{ 0 },");
+        return;
+    }
+    if (f->range_lo.set) {
+        g_autofree char *lo = qe_const_to_c(&f->range_lo, kind);
+        g_autofree char *hi = qe_const_to_c(&f->range_hi, kind);
+
+        w_check = "{ QIDL_SCALAR_CHECK_RANGE,";
+        w_bounds = g_strdup_printf("\"%s..%s\",", f->range_lo.text,
+                                   f->range_hi.text);
+        w_lo = g_strdup_printf("(guint64)(%s),", lo);
+        w_hi = g_strdup_printf("(guint64)(%s) },", hi);
+    } else {
+        w_check = "{ QIDL_SCALAR_CHECK_INDEX,";
+        w_bounds = g_strdup_printf("\"%s\",", f->index_of_field->name);
+        w_lo = g_strdup("0,");
+        w_hi = g_strdup_printf("G_N_ELEMENTS(((%s *)NULL)->%s) },", ctype,
+                               f->index_of_field->name);
+    }
+    wrap_word(e, ind, out, w_check);
+    wrap_word(e, ind, out, w_bounds);
+    wrap_word(e, ind, out, w_lo);
+    wrap_word(e, ind, out, w_hi);
+    line(e, ind, "%s", out->str);
 }
 
 /* The version a field of a run is loaded from, 0 if always. */
@@ -850,14 +917,18 @@ static guint run_gate(const QeField *f)
  * static table; the unsaved ones between them are comments in the table,
  * where their visit would have been.  @in_block: the caller has opened a
  * block that is the run's alone, so an ungated run needs no braces of its
- * own.
+ * own.  Unless @output_only (a run only output visitors make, which check
+ * nothing), the range and index_of checks of its fields go into a
+ * checks[] table for qidl_visit_checked_fields().
  */
 static void emit_run(Emitter *e, int ind, const GPtrArray *fields,
-                     guint first, guint last, gboolean in_block)
+                     guint first, guint last, gboolean in_block,
+                     gboolean output_only)
 {
     const QeField *f0 = g_ptr_array_index(fields, first);
     const char *ctype = f0->parent->ctype;
     guint gate = run_gate(f0);
+    gboolean checked = FALSE;
 
     if (!e->first_stmt) {
         blank(e);
@@ -884,6 +955,9 @@ static void emit_run(Emitter *e, int ind, const GPtrArray *fields,
         }
         line(e, ind + 2, "/* %s:%u %s */", base_name(f->loc.file),
              f->loc.line, decl);
+        if (!output_only && has_scalar_checks(f) && checks_in_table(f)) {
+            checked = TRUE;
+        }
         entry = g_strdup_printf("{ \"%s\", offsetof(%s, %s), %s, %zu },",
                                 f->name, ctype, f->name,
                                 kind_enum(f->type.kind), strlen(f->name));
@@ -898,10 +972,28 @@ static void emit_run(Emitter *e, int ind, const GPtrArray *fields,
         }
     }
     line(e, ind + 1, "};");
-    blank(e);
-    line(e, ind + 1, "if (!qidl_visit_scalar_fields(v, fields, "
-         "G_N_ELEMENTS(fields), obj,");
-    line(e, ind + 1, "                              error)) {");
+    if (checked) {
+        /* What the input visitor checks before it stores a value; the
+         * output ignores it. */
+        line(e, ind + 1, "static const QidlFieldCheck checks[] = {");
+        for (guint i = first; i <= last; i++) {
+            const QeField *f = g_ptr_array_index(fields, i);
+
+            if (qe_field_is_serialized(f)) {
+                emit_check_entry(e, ind + 2, f, ctype);
+            }
+        }
+        line(e, ind + 1, "};");
+        blank(e);
+        line(e, ind + 1, "if (!qidl_visit_checked_fields(v, fields, checks,");
+        line(e, ind + 1, "                               G_N_ELEMENTS(fields), "
+             "obj, error)) {");
+    } else {
+        blank(e);
+        line(e, ind + 1, "if (!qidl_visit_scalar_fields(v, fields, "
+             "G_N_ELEMENTS(fields), obj,");
+        line(e, ind + 1, "                              error)) {");
+    }
     line(e, ind + 2, "return FALSE;");
     line(e, ind + 1, "}");
     if (gate || !in_block) {
@@ -914,16 +1006,17 @@ static void emit_run(Emitter *e, int ind, const GPtrArray *fields,
  * for @output), no further than @limit: the saved fields after it that
  * field_in_run() accepts and that are loaded from the same version, with
  * nothing but unsaved fields between them.  @n_saved: how many saved
- * fields the run has, @checked: whether one has a range or an index_of.
+ * fields the run has, @output_only: whether one of them could not be in
+ * a run that loads.
  */
 static guint run_end(const GPtrArray *fields, guint first, guint limit,
-                     gboolean output, guint *n_saved, gboolean *checked)
+                     gboolean output, guint *n_saved, gboolean *output_only)
 {
     const QeField *f = g_ptr_array_index(fields, first);
     guint last = first;
 
     *n_saved = 1;
-    *checked = has_scalar_checks(f);
+    *output_only = !field_in_run(f, FALSE);
     for (guint j = first + 1; j <= limit; j++) {
         const QeField *g = g_ptr_array_index(fields, j);
 
@@ -935,7 +1028,7 @@ static guint run_end(const GPtrArray *fields, guint first, guint limit,
         }
         last = j;
         (*n_saved)++;
-        *checked |= has_scalar_checks(g);
+        *output_only |= !field_in_run(g, FALSE);
     }
     return last;
 }
@@ -946,10 +1039,11 @@ static guint run_end(const GPtrArray *fields, guint first, guint limit,
  * loaded from the same version, with nothing but unsaved fields between
  * them, is one qidl_visit_scalar_fields() call: the same bytes, trees and
  * errors as their calls one by one, in one call through the visitor.
- * Where a range or an index_of splits what would be one run on output,
- * the run is emitted for output visitors and the fields one by one (and
- * in smaller runs) for input ones, which check each value before
- * storing it.
+ * A range or an index_of goes into the table, where the input visitor
+ * checks it before it stores the value; where a field whose check a
+ * table cannot carry (on a float, or both at once) splits what would be
+ * one run on output, the run is emitted for output visitors and the
+ * fields one by one (and in shorter runs) for input ones.
  */
 static void emit_field_range(Emitter *e, int ind, const GPtrArray *fields,
                              guint first, guint last, gboolean split)
@@ -958,20 +1052,20 @@ static void emit_field_range(Emitter *e, int ind, const GPtrArray *fields,
 
     while (i <= last) {
         const QeField *f = g_ptr_array_index(fields, i);
-        gboolean checked;
+        gboolean output_only;
         guint end, n;
 
         if (split && field_in_run(f, TRUE)) {
-            end = run_end(fields, i, last, TRUE, &n, &checked);
-            if (n >= 2 && checked) {
+            end = run_end(fields, i, last, TRUE, &n, &output_only);
+            if (n >= 2 && output_only) {
                 if (!e->first_stmt) {
                     blank(e);
                 }
-                line(e, ind, "/* range and index_of are checked on load: "
-                     "on save, one run */");
+                line(e, ind, "/* A check no table entry carries is made "
+                     "on load only: on save, one run */");
                 line(e, ind, "if (!qidl_visitor_is_input(v)) {");
                 e->first_stmt = TRUE;
-                emit_run(e, ind + 1, fields, i, end, TRUE);
+                emit_run(e, ind + 1, fields, i, end, TRUE, TRUE);
                 line(e, ind, "} else {");
                 e->first_stmt = TRUE;
                 emit_field_range(e, ind + 1, fields, i, end, FALSE);
@@ -982,9 +1076,9 @@ static void emit_field_range(Emitter *e, int ind, const GPtrArray *fields,
             }
         }
         if (field_in_run(f, FALSE)) {
-            end = run_end(fields, i, last, FALSE, &n, &checked);
+            end = run_end(fields, i, last, FALSE, &n, &output_only);
             if (n >= 2) {
-                emit_run(e, ind, fields, i, end, FALSE);
+                emit_run(e, ind, fields, i, end, FALSE, FALSE);
                 i = end + 1;
                 continue;
             }

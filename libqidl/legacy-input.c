@@ -284,6 +284,26 @@ static gboolean legacy_in_scalar_array(QidlVisitor *v, const char *name,
     return TRUE;
 }
 
+/* qidl_kind_size() of a scalar kind, without a call through the PLT. */
+static inline gsize legacy_kind_size(guint8 kind)
+{
+    switch (kind) {
+    case QIDL_KIND_BOOL:
+    case QIDL_KIND_INT8:
+    case QIDL_KIND_UINT8:
+        return 1;
+    case QIDL_KIND_INT16:
+    case QIDL_KIND_UINT16:
+        return 2;
+    case QIDL_KIND_INT32:
+    case QIDL_KIND_UINT32:
+    case QIDL_KIND_FLOAT:
+        return 4;
+    default:
+        return 8;
+    }
+}
+
 /*
  * A run of fields: their values back to back, each read as
  * legacy_in_scalar() reads it.  A field whose value is not all there, or
@@ -291,16 +311,22 @@ static gboolean legacy_in_scalar_array(QidlVisitor *v, const char *name,
  * pushed, which fails as the field's own visit would; the fields before
  * it are loaded.
  */
-static gboolean legacy_in_scalar_fields(QidlVisitor *v,
-                                        const QidlScalarField *fields,
-                                        guint n_fields, void *base,
-                                        GError **error)
+static inline G_ALWAYS_INLINE gboolean
+legacy_in_fields(QidlVisitor *v, const QidlScalarField *fields,
+                 const QidlFieldCheck *checks, const gboolean checked,
+                 guint n_fields, void *base, GError **error)
 {
     LegacyInput *li = to_li(v);
 
     for (guint i = 0; i < n_fields; i++) {
         const QidlScalarField *f = &fields[i];
-        guint8 *obj = (guint8 *)base + f->offset;
+        const QidlFieldCheck *chk =
+            checked && checks[i].check != QIDL_SCALAR_CHECK_NONE ?
+            &checks[i] : NULL;
+        /* A checked field is read here and stored once it passed. */
+        guint64 tmp = 0;
+        guint8 *obj = G_UNLIKELY(chk) ? (guint8 *)&tmp :
+                      (guint8 *)base + f->offset;
         const guint8 *p = li->data + li->pos;
         gsize left = li->len - li->pos;
 
@@ -311,7 +337,7 @@ static gboolean legacy_in_scalar_fields(QidlVisitor *v,
             }
             *(bool *)obj = p[0] == 1;
             li->pos += 1;
-            continue;
+            goto stored;
         case QIDL_KIND_INT8:
         case QIDL_KIND_UINT8:
             if (left < 1) {
@@ -319,7 +345,7 @@ static gboolean legacy_in_scalar_fields(QidlVisitor *v,
             }
             obj[0] = p[0];
             li->pos += 1;
-            continue;
+            goto stored;
         case QIDL_KIND_INT16:
         case QIDL_KIND_UINT16: {
             guint16 x;
@@ -331,7 +357,7 @@ static gboolean legacy_in_scalar_fields(QidlVisitor *v,
             x = GUINT16_FROM_BE(x);
             memcpy(obj, &x, sizeof(x));
             li->pos += sizeof(x);
-            continue;
+            goto stored;
         }
         case QIDL_KIND_INT32:
         case QIDL_KIND_UINT32:
@@ -345,7 +371,7 @@ static gboolean legacy_in_scalar_fields(QidlVisitor *v,
             x = GUINT32_FROM_BE(x);
             memcpy(obj, &x, sizeof(x));
             li->pos += sizeof(x);
-            continue;
+            goto stored;
         }
         default: {
             /* int64, uint64, double: the core checked the kinds. */
@@ -358,7 +384,7 @@ static gboolean legacy_in_scalar_fields(QidlVisitor *v,
             x = GUINT64_FROM_BE(x);
             memcpy(obj, &x, sizeof(x));
             li->pos += sizeof(x);
-            continue;
+            goto stored;
         }
         }
 slow:
@@ -367,8 +393,28 @@ slow:
             return FALSE;
         }
         qidl_visitor__pop_field(v);
+stored:
+        if (G_UNLIKELY(chk)) {
+            if (!qidl_visitor__field_ok(f, chk, &tmp)) {
+                return qidl_visitor__check_field(v, f, chk, &tmp, error);
+            }
+            memcpy((guint8 *)base + f->offset, &tmp,
+                   legacy_kind_size(f->kind));
+        }
     }
     return TRUE;
+}
+
+/* Made twice, as the stream reader's: without checks, and with them. */
+static gboolean legacy_in_scalar_fields(QidlVisitor *v,
+                                        const QidlScalarField *fields,
+                                        const QidlFieldCheck *checks,
+                                        guint n_fields, void *base,
+                                        GError **error)
+{
+    return checks ?
+        legacy_in_fields(v, fields, checks, TRUE, n_fields, base, error) :
+        legacy_in_fields(v, fields, NULL, FALSE, n_fields, base, error);
 }
 
 /* A length byte, then the bytes (qemu_get_counted_string). */

@@ -240,6 +240,7 @@ static gboolean legacy_out_scalar_array(QidlVisitor *v, const char *name,
  */
 static gboolean legacy_out_scalar_fields(QidlVisitor *v,
                                          const QidlScalarField *fields,
+                                         const QidlFieldCheck *checks,
                                          guint n_fields, void *base,
                                          GError **error)
 {

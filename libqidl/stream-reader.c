@@ -1631,9 +1631,15 @@ static inline gboolean reader_name_is_len(const QidlStreamReader *r,
  * pushed, which skips unknown fields if allowed and makes every error as
  * the field's own visit would.
  */
-static gboolean in_scalar_fields(QidlVisitor *v,
-                                 const QidlScalarField *fields,
-                                 guint n_fields, void *base, GError **error)
+/*
+ * The loop of in_scalar_fields(), made twice: without checks (@checked
+ * FALSE, @checks NULL), as lean as it was before checks existed, and
+ * with them.
+ */
+static inline G_ALWAYS_INLINE gboolean
+in_fields(QidlVisitor *v, const QidlScalarField *fields,
+          const QidlFieldCheck *checks, const gboolean checked,
+          guint n_fields, void *base, GError **error)
 {
     StreamInput *si = to_si(v);
     QidlStreamReader *r = si->r;
@@ -1652,7 +1658,13 @@ static gboolean in_scalar_fields(QidlVisitor *v,
     }
     for (guint i = 0; i < n_fields; i++) {
         const QidlScalarField *fld = &fields[i];
-        guint8 *obj = (guint8 *)base + fld->offset;
+        const QidlFieldCheck *chk =
+            checked && checks[i].check != QIDL_SCALAR_CHECK_NONE ?
+            &checks[i] : NULL;
+        /* A checked field is read here and stored once it passed. */
+        guint64 tmp = 0;
+        guint8 *obj = G_UNLIKELY(chk) ? (guint8 *)&tmp :
+                      (guint8 *)base + fld->offset;
         gsize size = scalar_size(fld->kind);
         const guint8 *p = si->data + si->pos;
         guint idx;
@@ -1696,20 +1708,35 @@ static gboolean in_scalar_fields(QidlVisitor *v,
             }
             f->left--;
             si->pos += 3 + size;
-            continue;
+        } else {
+            /* A table read otherwise than in order is not learnt. */
+            learn = NULL;
+            qidl_visitor__push_field(v, fld);
+            if (!in_scalar(v, fld->name, fld->kind, obj, error)) {
+                return FALSE;
+            }
+            qidl_visitor__pop_field(v);
         }
-        /* A table read otherwise than in order is not learnt. */
-        learn = NULL;
-        qidl_visitor__push_field(v, fld);
-        if (!in_scalar(v, fld->name, fld->kind, obj, error)) {
-            return FALSE;
+        if (G_UNLIKELY(chk)) {
+            if (!qidl_visitor__field_ok(fld, chk, &tmp)) {
+                return qidl_visitor__check_field(v, fld, chk, &tmp, error);
+            }
+            memcpy((guint8 *)base + fld->offset, &tmp, size);
         }
-        qidl_visitor__pop_field(v);
     }
     if (learn) {
         qidl_stream__fields_add(&r->tables, fields, n_fields);
     }
     return TRUE;
+}
+
+static gboolean in_scalar_fields(QidlVisitor *v,
+                                 const QidlScalarField *fields,
+                                 const QidlFieldCheck *checks,
+                                 guint n_fields, void *base, GError **error)
+{
+    return checks ? in_fields(v, fields, checks, TRUE, n_fields, base, error) :
+                    in_fields(v, fields, NULL, FALSE, n_fields, base, error);
 }
 
 static gboolean in_string(QidlVisitor *v, const char *name, char **obj,

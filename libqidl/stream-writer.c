@@ -786,6 +786,7 @@ static gboolean writer_scalar_array(QidlVisitor *v, const char *name,
                                     GError **error);
 static gboolean writer_scalar_fields(QidlVisitor *v,
                                      const QidlScalarField *fields,
+                                     const QidlFieldCheck *checks,
                                      guint n_fields, void *base,
                                      GError **error);
 static gboolean writer_string(QidlVisitor *v, const char *name, char **obj,
@@ -1485,6 +1486,7 @@ static inline guint8 *put_field(guint8 *p, guint16 idx,
  */
 static gboolean writer_scalar_fields(QidlVisitor *v,
                                      const QidlScalarField *fields,
+                                     const QidlFieldCheck *checks,
                                      guint n_fields, void *base,
                                      GError **error)
 {

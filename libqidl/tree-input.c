@@ -277,6 +277,7 @@ static gboolean tree_in_scalar_array(QidlVisitor *v, const char *name,
  */
 static gboolean tree_in_scalar_fields(QidlVisitor *v,
                                       const QidlScalarField *fields,
+                                      const QidlFieldCheck *checks,
                                       guint n_fields, void *base,
                                       GError **error)
 {
@@ -284,21 +285,33 @@ static gboolean tree_in_scalar_fields(QidlVisitor *v,
 
     for (guint i = 0; i < n_fields; i++) {
         const QidlScalarField *fld = &fields[i];
+        const QidlFieldCheck *chk =
+            checks && checks[i].check != QIDL_SCALAR_CHECK_NONE ?
+            &checks[i] : NULL;
         const QidlNode *c = f->cursor;
-        void *obj = (guint8 *)base + fld->offset;
+        /* A checked field is read here and stored once it passed. */
+        guint64 tmp = 0;
+        void *obj = chk ? (void *)&tmp : (guint8 *)base + fld->offset;
 
         if (!f->seen && c && c->kind == fld->kind && c->name &&
             strcmp(c->name, fld->name) == 0) {
             qidl_node__get_scalar(c, obj);
             f->n_in_order++;
             f->cursor = c->next;
-            continue;
+        } else {
+            qidl_visitor__push_field(v, fld);
+            if (!tree_in_scalar(v, fld->name, fld->kind, obj, error)) {
+                return FALSE;
+            }
+            qidl_visitor__pop_field(v);
         }
-        qidl_visitor__push_field(v, fld);
-        if (!tree_in_scalar(v, fld->name, fld->kind, obj, error)) {
-            return FALSE;
+        if (chk) {
+            if (!qidl_visitor__field_ok(fld, chk, &tmp)) {
+                return qidl_visitor__check_field(v, fld, chk, &tmp, error);
+            }
+            memcpy((guint8 *)base + fld->offset, &tmp,
+                   qidl_kind_size(fld->kind));
         }
-        qidl_visitor__pop_field(v);
     }
     return TRUE;
 }

@@ -179,6 +179,7 @@ static gboolean tree_out_scalar_array(QidlVisitor *v, const char *name,
  */
 static gboolean tree_out_scalar_fields(QidlVisitor *v,
                                        const QidlScalarField *fields,
+                                       const QidlFieldCheck *checks,
                                        guint n_fields, void *base,
                                        GError **error)
 {

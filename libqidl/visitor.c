@@ -237,6 +237,62 @@ gboolean qidl_visitor__element_error(const QidlVisitor *v, guint32 index,
     return FALSE;
 }
 
+gboolean qidl_visitor__check_field(const QidlVisitor *v,
+                                   const QidlScalarField *field,
+                                   const QidlFieldCheck *check,
+                                   const void *value, GError **error)
+{
+    const char *name = field->name;
+    gboolean is_signed = qidl_kind_is_signed(field->kind);
+    gint64 s = 0;
+    guint64 u = 0;
+
+    if (qidl_visitor__field_ok(field, check, value)) {
+        return TRUE;
+    }
+    /* Not an integer kind: qidl_visit_checked_fields() refused it. */
+    g_return_val_if_fail(field->kind != QIDL_KIND_FLOAT &&
+                         field->kind != QIDL_KIND_DOUBLE, FALSE);
+    /* Both readings; the kind says which one the message shows. */
+    switch (kind_size(field->kind)) {
+    case 1:
+        s = *(const gint8 *)value;
+        u = *(const guint8 *)value;
+        break;
+    case 2:
+        s = *(const gint16 *)value;
+        u = *(const guint16 *)value;
+        break;
+    case 4:
+        s = *(const gint32 *)value;
+        u = *(const guint32 *)value;
+        break;
+    default:
+        s = *(const gint64 *)value;
+        u = *(const guint64 *)value;
+        break;
+    }
+    /* The messages are generated code's (emit-source.c). */
+    if (check->check == QIDL_SCALAR_CHECK_RANGE) {
+        return is_signed ?
+            qidl_visitor_fail(v, name, error, QIDL_ERROR_CONSTRAINT,
+                              "%" G_GINT64_FORMAT " is not in range %s", s,
+                              check->bounds) :
+            qidl_visitor_fail(v, name, error, QIDL_ERROR_CONSTRAINT,
+                              "%" G_GUINT64_FORMAT " is not in range %s", u,
+                              check->bounds);
+    }
+    return is_signed ?
+        qidl_visitor_fail(v, name, error, QIDL_ERROR_CONSTRAINT,
+                          "%" G_GINT64_FORMAT " is not an index of %s "
+                          "(%zu elements)", s, check->bounds,
+                          (size_t)check->hi) :
+        qidl_visitor_fail(v, name, error, QIDL_ERROR_CONSTRAINT,
+                          "%" G_GUINT64_FORMAT " is not an index of %s "
+                          "(%zu elements)", u, check->bounds,
+                          (size_t)check->hi);
+}
+
 char *qidl_visitor__element_path(const QidlVisitor *v, guint32 index)
 {
     GString *out;
@@ -542,10 +598,13 @@ gboolean qidl_visit_scalar_array(QidlVisitor *v, const char *name,
     return TRUE;
 }
 
-gboolean qidl_visit_scalar_fields(QidlVisitor *v,
-                                  const QidlScalarField *fields,
-                                  guint n_fields, void *base,
-                                  GError **error)
+/* Both entry points, without a call through the PLT from one to the
+ * other. */
+static inline gboolean visit_fields(QidlVisitor *v,
+                                    const QidlScalarField *fields,
+                                    const QidlFieldCheck *checks,
+                                    guint n_fields, void *base,
+                                    GError **error)
 {
     const QidlPathSegment *parent;
 
@@ -561,6 +620,14 @@ gboolean qidl_visit_scalar_fields(QidlVisitor *v,
     for (guint i = 0; i < n_fields; i++) {
         g_return_val_if_fail(fields[i].name != NULL, FALSE);
         g_return_val_if_fail(kind_is_scalar(fields[i].kind), FALSE);
+        /* A check: a known one, an integer kind, something to name. */
+        g_return_val_if_fail(
+            !checks || checks[i].check == QIDL_SCALAR_CHECK_NONE ||
+            ((checks[i].check == QIDL_SCALAR_CHECK_RANGE ||
+              checks[i].check == QIDL_SCALAR_CHECK_INDEX) &&
+             fields[i].kind != QIDL_KIND_FLOAT &&
+             fields[i].kind != QIDL_KIND_DOUBLE && checks[i].bounds),
+            FALSE);
     }
 
     if (n_fields == 0) {
@@ -568,16 +635,44 @@ gboolean qidl_visit_scalar_fields(QidlVisitor *v,
     }
     parent = v->n_segments > 0 ? &v->segments[v->n_segments - 1] : NULL;
     if (v->scalar_fields && parent && parent->kind == QIDL_KIND_STRUCT) {
-        return v->scalar_fields(v, fields, n_fields, base, error);
+        return v->scalar_fields(v, fields, checks, n_fields, base, error);
     }
-    /* Without the callback, or at the top or in a list: field by field. */
+    /* Without the callback, or at the top or in a list: field by field,
+     * a checked one on input stored only once it passed. */
     for (guint i = 0; i < n_fields; i++) {
-        if (!visit_scalar(v, fields[i].name, fields[i].kind,
-                          (guint8 *)base + fields[i].offset, error)) {
+        const QidlScalarField *f = &fields[i];
+        guint8 *obj = (guint8 *)base + f->offset;
+        guint64 tmp = 0;
+
+        if (checks && checks[i].check != QIDL_SCALAR_CHECK_NONE &&
+            v->type == QIDL_VISITOR_INPUT) {
+            if (!visit_scalar(v, f->name, f->kind, &tmp, error) ||
+                !qidl_visitor__check_field(v, f, &checks[i], &tmp, error)) {
+                return FALSE;
+            }
+            memcpy(obj, &tmp, kind_size(f->kind));
+        } else if (!visit_scalar(v, f->name, f->kind, obj, error)) {
             return FALSE;
         }
     }
     return TRUE;
+}
+
+gboolean qidl_visit_checked_fields(QidlVisitor *v,
+                                   const QidlScalarField *fields,
+                                   const QidlFieldCheck *checks,
+                                   guint n_fields, void *base,
+                                   GError **error)
+{
+    return visit_fields(v, fields, checks, n_fields, base, error);
+}
+
+gboolean qidl_visit_scalar_fields(QidlVisitor *v,
+                                  const QidlScalarField *fields,
+                                  guint n_fields, void *base,
+                                  GError **error)
+{
+    return visit_fields(v, fields, NULL, n_fields, base, error);
 }
 
 /* Each inlines visit_scalar(): one call per value, not two. */

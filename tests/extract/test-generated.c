@@ -1135,6 +1135,107 @@ static void test_generated__runs_truncated_fail(void **state)
     }
 }
 
+/* Loads the tree of @s, first poisoned, into @r; returns the error. */
+static GError *runs_from_tree(QidlNode *node, Runs *r, gboolean traced)
+{
+    g_autoptr(QidlVisitor) i = qidl_tree_input_visitor_new(node, 0);
+    g_autoptr(GString) log = g_string_new(NULL);
+    g_autoptr(QidlVisitor) t = maybe_traced(i, traced, log);
+    GError *error = NULL;
+
+    poison_runs(r, 1);
+    if (qidl_visit_Runs(t ? t : i, "dev", r, &error)) {
+        qidl_visitor_complete(i, &error);
+    }
+    return error;
+}
+
+/*
+ * A value a check of a run's table refuses (level: range 0..3, cursor:
+ * index_of regs, 4 elements), saved (saving checks nothing) and loaded
+ * through every input visitor, with its table (bulk) and through a trace
+ * visitor (the core's field-by-field path): QIDL_ERROR_CONSTRAINT with
+ * the message generated code gives for a field on its own, the fields
+ * before it loaded, it and those after it untouched.
+ */
+static void test_generated__runs_check_fail(void **state)
+{
+    static const struct {
+        const char *field;
+        guint64 value;
+        const char *message;
+    } cases[] = {
+        { "level", 5, "level: 5 is not in range 0..3" },
+        { "level", 255, "level: 255 is not in range 0..3" },
+        { "cursor", 4, "cursor: 4 is not an index of regs (4 elements)" },
+        { "cursor", 200, "cursor: 200 is not an index of regs (4 "
+                         "elements)" },
+    };
+
+    for (gsize k = 0; k < G_N_ELEMENTS(cases); k++) {
+        gboolean is_level = strcmp(cases[k].field, "level") == 0;
+        g_autoptr(GByteArray) bytes = NULL;
+        g_autoptr(GByteArray) stream = NULL;
+        g_autoptr(QidlTree) tree = qidl_tree_new();
+        g_autoptr(QidlVisitor) o = qidl_tree_output_visitor_new(tree, NULL);
+        g_autoptr(GError) error = NULL;
+        QidlNode *node;
+        Runs in;
+
+        fill_runs(&in);
+        if (is_level) {
+            in.level = (uint8_t)cases[k].value;
+        } else {
+            in.cursor = (uint8_t)cases[k].value;
+        }
+        bytes = runs_legacy(&in, FALSE);
+        stream = runs_stream(&in, FALSE);
+        CHECK(qidl_visit_Runs(o, "dev", &in, &error));
+        node = qidl_tree_output_visitor_get_result(o);
+
+        for (int path = 0; path < 3; path++) {
+            Runs bulk[2], loop[2];
+            g_autoptr(GError) eb = NULL;
+            g_autoptr(GError) el = NULL;
+            g_autofree char *want = g_strdup_printf(
+                "%s.%s", path == 1 ? "dev0" : "dev", cases[k].message);
+
+            if (path == 0) {
+                eb = runs_from_legacy(bytes->data, bytes->len,
+                                      QIDL_VERSION_CURRENT, bulk, FALSE);
+                el = runs_from_legacy(bytes->data, bytes->len,
+                                      QIDL_VERSION_CURRENT, loop, TRUE);
+            } else if (path == 1) {
+                eb = runs_from_stream(stream, bulk, FALSE);
+                el = runs_from_stream(stream, loop, TRUE);
+            } else {
+                eb = runs_from_tree(node, bulk, FALSE);
+                el = runs_from_tree(node, loop, TRUE);
+            }
+            assert_non_null(eb);
+            assert_int_equal(eb->domain, QIDL_ERROR);
+            assert_int_equal(eb->code, QIDL_ERROR_CONSTRAINT);
+            if (!g_str_has_suffix(eb->message, want)) {
+                fail_msg("\"%s\" does not end with \"%s\"", eb->message,
+                         want);
+            }
+            assert_same_outcome(eb, el, bulk, loop,
+                                path == 1 ? sizeof(bulk) : sizeof(Runs));
+            /* Before it: loaded; it and after it: as poisoned. */
+            assert_int_equal(bulk[0].color, in.color);
+            if (is_level) {
+                assert_int_equal(bulk[0].level, 0xee);
+                assert_int_equal(bulk[0].a, 0xee);
+            } else {
+                assert_int_equal(bulk[0].level, in.level);
+                assert_memory_equal(bulk[0].regs, in.regs, in.count);
+                assert_int_equal(bulk[0].cursor, 0xee);
+                assert_int_equal(bulk[0].x, 0xeeee);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const char *seed_env = g_getenv("QIDL_TEST_SEED");
@@ -1161,6 +1262,7 @@ int main(void)
         cmocka_unit_test(test_generated__field_tables),
         cmocka_unit_test(test_generated__runs_same_as_fields),
         cmocka_unit_test(test_generated__runs_truncated_fail),
+        cmocka_unit_test(test_generated__runs_check_fail),
     };
     int rc;
 

@@ -615,6 +615,7 @@ typedef struct {
 
 static gboolean fields_probe_scalar_fields(QidlVisitor *v,
                                            const QidlScalarField *fields,
+                                           const QidlFieldCheck *checks,
                                            guint n_fields, void *base,
                                            GError **error)
 {

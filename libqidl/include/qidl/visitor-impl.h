@@ -111,10 +111,16 @@ struct QidlVisitor {
      * about field i, and around a call of the implementation's own
      * scalar() for it, push its segment with qidl_visitor__push_field(),
      * so that paths name it (`dev.field`) as the per-field call's would.
-     * On success the path is as it was.
+     * On success the path is as it was.  @checks is NULL or has an entry
+     * per field (qidl_visit_checked_fields()): an input implementation
+     * reads a field whose check is not QIDL_SCALAR_CHECK_NONE into a
+     * temporary, passes it to qidl_visitor__check_field() with the
+     * field's segment popped, and stores it only if that passed; an
+     * output one ignores @checks.
      */
     gboolean (*scalar_fields)(QidlVisitor *v, const QidlScalarField *fields,
-                              guint n_fields, void *base, GError **error);
+                              const QidlFieldCheck *checks, guint n_fields,
+                              void *base, GError **error);
     /*
      * Must be set.  Output: *obj is the string (never NULL: the core maps
      * NULL to "").  Input: store a new g_malloc'd string in *obj only on
@@ -184,6 +190,87 @@ void qidl_visitor__init(QidlVisitor *v, QidlVisitorType type);
  */
 gboolean qidl_visitor__error(const QidlVisitor *v, GError **error, int code,
                              const char *format, ...) G_GNUC_PRINTF(4, 5);
+
+/**
+ * qidl_visitor__field_ok:
+ * @field: a table entry of an integer kind
+ * @check: its check, not QIDL_SCALAR_CHECK_NONE
+ * @value: the value read for it, of its kind's C type
+ *
+ * Whether @value passes @check, inline for the loops of scalar_fields
+ * callbacks; qidl_visitor__check_field() sets the error when it does not.
+ *
+ * Returns: TRUE if it passes.
+ */
+static inline gboolean qidl_visitor__field_ok(const QidlScalarField *field,
+                                              const QidlFieldCheck *check,
+                                              const void *value)
+{
+    gint64 s = 0;
+    guint64 u = 0;
+    gboolean is_signed = TRUE;
+
+    switch (field->kind) {
+    case QIDL_KIND_INT8:
+        s = *(const gint8 *)value;
+        break;
+    case QIDL_KIND_INT16:
+        s = *(const gint16 *)value;
+        break;
+    case QIDL_KIND_INT32:
+        s = *(const gint32 *)value;
+        break;
+    case QIDL_KIND_INT64:
+        s = *(const gint64 *)value;
+        break;
+    case QIDL_KIND_BOOL:
+        is_signed = FALSE;
+        u = *(const bool *)value;
+        break;
+    case QIDL_KIND_UINT8:
+        is_signed = FALSE;
+        u = *(const guint8 *)value;
+        break;
+    case QIDL_KIND_UINT16:
+        is_signed = FALSE;
+        u = *(const guint16 *)value;
+        break;
+    case QIDL_KIND_UINT32:
+        is_signed = FALSE;
+        u = *(const guint32 *)value;
+        break;
+    case QIDL_KIND_UINT64:
+        is_signed = FALSE;
+        u = *(const guint64 *)value;
+        break;
+    default:
+        return FALSE;
+    }
+    if (check->check == QIDL_SCALAR_CHECK_RANGE) {
+        return is_signed ? s >= (gint64)check->lo && s <= (gint64)check->hi :
+                           u >= check->lo && u <= check->hi;
+    }
+    return is_signed ? s >= 0 && (guint64)s < check->hi : u < check->hi;
+}
+
+/**
+ * qidl_visitor__check_field:
+ * @v: an input visitor, inside its scalar_fields callback, with no
+ *   segment of @field pushed
+ * @field: a table entry
+ * @check: its check, not QIDL_SCALAR_CHECK_NONE
+ * @value: the value read for it, of its kind's C type
+ * @error: return location for a GError
+ *
+ * TRUE if @value passes @check; otherwise sets QIDL_ERROR_CONSTRAINT at
+ * `<path>.<field>` with the message generated code gives, and returns
+ * FALSE.  An implementation reads a checked field into a temporary, calls
+ * this, and stores the value only if it passes (visitor.h).
+ */
+gboolean qidl_visitor__check_field(const QidlVisitor *v,
+                                   const QidlScalarField *field,
+                                   const QidlFieldCheck *check,
+                                   const void *value, GError **error);
 
 /**
  * qidl_visitor__element_error:

@@ -437,6 +437,41 @@ typedef struct {
 } QidlScalarField;
 
 /**
+ * QidlScalarCheck:
+ * @QIDL_SCALAR_CHECK_NONE: nothing to check
+ * @QIDL_SCALAR_CHECK_RANGE: the loaded value must be in @lo..@hi
+ * @QIDL_SCALAR_CHECK_INDEX: the loaded value must index an array of @hi
+ *   elements: 0 <= value < @hi
+ *
+ * What an input visitor checks of a field's value before it stores it
+ * (#QidlFieldCheck): a `range` or an `index_of` of the annotations.
+ */
+typedef enum {
+    QIDL_SCALAR_CHECK_NONE = 0,
+    QIDL_SCALAR_CHECK_RANGE,
+    QIDL_SCALAR_CHECK_INDEX,
+} QidlScalarCheck;
+
+/**
+ * QidlFieldCheck:
+ * @check: a #QidlScalarCheck; anything but %QIDL_SCALAR_CHECK_NONE only for
+ *   an integer kind
+ * @bounds: for messages: the range as annotated ("0..0x0f"), or the
+ *   array's name
+ * @lo: the range's low bound (a #gint64 in two's complement for a signed
+ *   kind)
+ * @hi: the range's high bound, or the array's length
+ *
+ * The check of one entry of a table for qidl_visit_checked_fields().
+ */
+typedef struct {
+    guint8 check;
+    const char *bounds;
+    guint64 lo;
+    guint64 hi;
+} QidlFieldCheck;
+
+/**
  * qidl_visit_scalar_fields:
  * @v: a visitor
  * @fields: @n_fields fields of the struct being visited, in visit order
@@ -471,6 +506,37 @@ gboolean qidl_visit_scalar_fields(QidlVisitor *v,
                                   const QidlScalarField *fields,
                                   guint n_fields, void *base,
                                   GError **error);
+
+/**
+ * qidl_visit_checked_fields:
+ * @v: a visitor
+ * @fields: @n_fields fields of the struct being visited, in visit order
+ * @checks: (nullable): @n_fields checks, checks[i] of fields[i]; NULL for
+ *   none
+ * @n_fields: how many
+ * @base: (inout): that struct
+ * @error: return location for a GError
+ *
+ * qidl_visit_scalar_fields() with checks: the same as
+ *
+ *     for each field i:
+ *         visit it as qidl_visit_scalar_fields() does, into a temporary;
+ *         on input, check the temporary as checks[i] says and store it
+ *         only if it passes
+ *
+ * which is what generated code does for a field with a `range` or an
+ * `index_of` on its own: a value that fails is QIDL_ERROR_CONSTRAINT at
+ * `dev.field` with generated code's message ("5 is not in range 0..3",
+ * "9 is not an index of regs (4 elements)"), the field and those after it
+ * untouched.  Output visitors ignore @checks.
+ *
+ * Returns: TRUE on success.
+ */
+gboolean qidl_visit_checked_fields(QidlVisitor *v,
+                                   const QidlScalarField *fields,
+                                   const QidlFieldCheck *checks,
+                                   guint n_fields, void *base,
+                                   GError **error);
 
 /**
  * qidl_visit_string:

@@ -1,9 +1,9 @@
-/* Tests: runs of saved scalar fields, each visited with one
- * qidl_visit_scalar_fields() call: what joins a run (every scalar kind,
- * enums, plain char and long long, a check(), unsaved fields between
- * them, gated fields of one version, the fields of a subsection) and what
- * ends one (range, index_of on load only; default, optional, an array, a
- * string, a struct, another version, a field alone). */
+/* Tests: runs of saved scalar fields, each one qidl_visit_scalar_fields()
+ * or, with a range or an index_of, qidl_visit_checked_fields() call: what
+ * joins a run (every scalar kind, enums, char and long long, check(),
+ * range, index_of, unsaved fields between, gated fields of one version,
+ * a subsection's fields) and what ends one (default, optional, an array,
+ * a string, a struct, another version, a field alone). */
 #ifndef RUNS_H
 #define RUNS_H
 

@@ -41,7 +41,7 @@ gboolean qidl_visit_Constrained(QidlVisitor *v, const char *name, Constrained *o
         return FALSE;
     }
 
-    /* range and index_of are checked on load: on save, one run */
+    /* A check no table entry carries is made on load only: on save, one run */
     if (!qidl_visitor_is_input(v)) {
         static const QidlScalarField fields[] = {
             /* constraints.h:11 uint8_t irq QIDL(range, 0, 15) */
@@ -57,39 +57,25 @@ gboolean qidl_visit_Constrained(QidlVisitor *v, const char *name, Constrained *o
             return FALSE;
         }
     } else {
-        /* constraints.h:11 uint8_t irq QIDL(range, 0, 15) */
         {
-            guint8 tmp = obj->irq;
+            static const QidlScalarField fields[] = {
+                /* constraints.h:11 uint8_t irq QIDL(range, 0, 15) */
+                { "irq", offsetof(Constrained, irq), QIDL_KIND_UINT8, 3 },
+                /* constraints.h:12 int16_t temp QIDL(range, -40, 125) */
+                { "temp", offsetof(Constrained, temp), QIDL_KIND_INT16, 4 },
+            };
+            static const QidlFieldCheck checks[] = {
+                /* irq */
+                { QIDL_SCALAR_CHECK_RANGE, "0..15", (guint64)(0),
+                  (guint64)(15) },
+                /* temp */
+                { QIDL_SCALAR_CHECK_RANGE, "-40..125", (guint64)(-40),
+                  (guint64)(125) },
+            };
 
-            if (!qidl_visit_uint8(v, "irq", &tmp, error)) {
+            if (!qidl_visit_checked_fields(v, fields, checks,
+                                           G_N_ELEMENTS(fields), obj, error)) {
                 return FALSE;
-            }
-            if (qidl_visitor_is_input(v)) {
-                if (tmp > 15) {
-                    qidl_visitor_fail(v, "irq", error, QIDL_ERROR_CONSTRAINT,
-                                      "%" G_GUINT64_FORMAT " is not in range 0..15",
-                                      (guint64)tmp);
-                    return FALSE;
-                }
-                obj->irq = tmp;
-            }
-        }
-
-        /* constraints.h:12 int16_t temp QIDL(range, -40, 125) */
-        {
-            gint16 tmp = obj->temp;
-
-            if (!qidl_visit_int16(v, "temp", &tmp, error)) {
-                return FALSE;
-            }
-            if (qidl_visitor_is_input(v)) {
-                if (tmp < -40 || tmp > 125) {
-                    qidl_visitor_fail(v, "temp", error, QIDL_ERROR_CONSTRAINT,
-                                      "%" G_GINT64_FORMAT " is not in range -40..125",
-                                      (gint64)tmp);
-                    return FALSE;
-                }
-                obj->temp = tmp;
             }
         }
 
@@ -146,8 +132,7 @@ gboolean qidl_visit_Constrained(QidlVisitor *v, const char *name, Constrained *o
         }
     }
 
-    /* range and index_of are checked on load: on save, one run */
-    if (!qidl_visitor_is_input(v)) {
+    {
         static const QidlScalarField fields[] = {
             /* constraints.h:15 uint32_t sel QIDL(index_of, regs) */
             { "sel", offsetof(Constrained, sel), QIDL_KIND_UINT32, 3 },
@@ -158,44 +143,19 @@ gboolean qidl_visit_Constrained(QidlVisitor *v, const char *name, Constrained *o
             { "setup_index", offsetof(Constrained, setup_index),
               QIDL_KIND_UINT32, 11 },
         };
+        static const QidlFieldCheck checks[] = {
+            /* sel */
+            { QIDL_SCALAR_CHECK_INDEX, "regs", 0,
+              G_N_ELEMENTS(((Constrained *)NULL)->regs) },
+            /* setup_len */
+            { 0 },
+            /* setup_index */
+            { 0 },
+        };
 
-        if (!qidl_visit_scalar_fields(v, fields, G_N_ELEMENTS(fields), obj,
-                                      error)) {
+        if (!qidl_visit_checked_fields(v, fields, checks,
+                                       G_N_ELEMENTS(fields), obj, error)) {
             return FALSE;
-        }
-    } else {
-        /* constraints.h:15 uint32_t sel QIDL(index_of, regs) */
-        {
-            guint32 tmp = obj->sel;
-
-            if (!qidl_visit_uint32(v, "sel", &tmp, error)) {
-                return FALSE;
-            }
-            if (qidl_visitor_is_input(v)) {
-                if ((guint64)tmp >= G_N_ELEMENTS(obj->regs)) {
-                    qidl_visitor_fail(v, "sel", error, QIDL_ERROR_CONSTRAINT,
-                                      "%" G_GUINT64_FORMAT " is not an index of regs (%zu elements)",
-                                      (guint64)tmp, G_N_ELEMENTS(obj->regs));
-                    return FALSE;
-                }
-                obj->sel = tmp;
-            }
-        }
-
-        {
-            static const QidlScalarField fields[] = {
-                /* constraints.h:16 uint32_t setup_len */
-                { "setup_len", offsetof(Constrained, setup_len),
-                  QIDL_KIND_UINT32, 9 },
-                /* constraints.h:17 uint32_t setup_index QIDL(check, setup_index <= setup_len) */
-                { "setup_index", offsetof(Constrained, setup_index),
-                  QIDL_KIND_UINT32, 11 },
-            };
-
-            if (!qidl_visit_scalar_fields(v, fields, G_N_ELEMENTS(fields), obj,
-                                          error)) {
-                return FALSE;
-            }
         }
     }
 

@@ -38,8 +38,7 @@ gboolean qidl_visit_RTCState(QidlVisitor *v, const char *name, RTCState *obj,
         return FALSE;
     }
 
-    /* range and index_of are checked on load: on save, one run */
-    if (!qidl_visitor_is_input(v)) {
+    {
         static const QidlScalarField fields[] = {
             /* rtc.h:22 uint8_t cmos_index QIDL(index_of, cmos_data) */
             { "cmos_index", offsetof(RTCState, cmos_index),
@@ -48,32 +47,16 @@ gboolean qidl_visit_RTCState(QidlVisitor *v, const char *name, RTCState *obj,
             { "next_periodic_time", offsetof(RTCState, next_periodic_time),
               QIDL_KIND_INT64, 18 },
         };
+        static const QidlFieldCheck checks[] = {
+            /* cmos_index */
+            { QIDL_SCALAR_CHECK_INDEX, "cmos_data", 0,
+              G_N_ELEMENTS(((RTCState *)NULL)->cmos_data) },
+            /* next_periodic_time */
+            { 0 },
+        };
 
-        if (!qidl_visit_scalar_fields(v, fields, G_N_ELEMENTS(fields), obj,
-                                      error)) {
-            return FALSE;
-        }
-    } else {
-        /* rtc.h:22 uint8_t cmos_index QIDL(index_of, cmos_data) */
-        {
-            guint8 tmp = obj->cmos_index;
-
-            if (!qidl_visit_uint8(v, "cmos_index", &tmp, error)) {
-                return FALSE;
-            }
-            if (qidl_visitor_is_input(v)) {
-                if ((guint64)tmp >= G_N_ELEMENTS(obj->cmos_data)) {
-                    qidl_visitor_fail(v, "cmos_index", error, QIDL_ERROR_CONSTRAINT,
-                                      "%" G_GUINT64_FORMAT " is not an index of cmos_data (%zu elements)",
-                                      (guint64)tmp, G_N_ELEMENTS(obj->cmos_data));
-                    return FALSE;
-                }
-                obj->cmos_index = tmp;
-            }
-        }
-
-        /* rtc.h:23 int64_t next_periodic_time */
-        if (!qidl_visit_int64(v, "next_periodic_time", &obj->next_periodic_time, error)) {
+        if (!qidl_visit_checked_fields(v, fields, checks,
+                                       G_N_ELEMENTS(fields), obj, error)) {
             return FALSE;
         }
     }

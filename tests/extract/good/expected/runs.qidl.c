@@ -150,8 +150,7 @@ gboolean qidl_visit_Runs(QidlVisitor *v, const char *name, Runs *obj,
         return FALSE;
     }
 
-    /* range and index_of are checked on load: on save, one run */
-    if (!qidl_visitor_is_input(v)) {
+    {
         static const QidlScalarField fields[] = {
             /* runs.h:32 bool flag */
             { "flag", offsetof(Runs, flag), QIDL_KIND_BOOL, 4 },
@@ -191,83 +190,48 @@ gboolean qidl_visit_Runs(QidlVisitor *v, const char *name, Runs *obj,
             /* runs.h:50 uint8_t count */
             { "count", offsetof(Runs, count), QIDL_KIND_UINT8, 5 },
         };
+        static const QidlFieldCheck checks[] = {
+            /* flag */
+            { 0 },
+            /* c */
+            { 0 },
+            /* i8 */
+            { 0 },
+            /* u8 */
+            { 0 },
+            /* i16 */
+            { 0 },
+            /* u16 */
+            { 0 },
+            /* i32 */
+            { 0 },
+            /* u32 */
+            { 0 },
+            /* i64 */
+            { 0 },
+            /* ll */
+            { 0 },
+            /* u64 */
+            { 0 },
+            /* f */
+            { 0 },
+            /* d */
+            { 0 },
+            /* color */
+            { 0 },
+            /* level */
+            { QIDL_SCALAR_CHECK_RANGE, "0..3", (guint64)(0), (guint64)(3) },
+            /* a */
+            { 0 },
+            /* b */
+            { 0 },
+            /* count */
+            { 0 },
+        };
 
-        if (!qidl_visit_scalar_fields(v, fields, G_N_ELEMENTS(fields), obj,
-                                      error)) {
+        if (!qidl_visit_checked_fields(v, fields, checks,
+                                       G_N_ELEMENTS(fields), obj, error)) {
             return FALSE;
-        }
-    } else {
-        {
-            static const QidlScalarField fields[] = {
-                /* runs.h:32 bool flag */
-                { "flag", offsetof(Runs, flag), QIDL_KIND_BOOL, 4 },
-                /* runs.h:33 char c */
-                { "c", offsetof(Runs, c), QIDL_KIND_INT8, 1 },
-                /* runs.h:34 int8_t i8 */
-                { "i8", offsetof(Runs, i8), QIDL_KIND_INT8, 2 },
-                /* runs.h:35 uint8_t u8 */
-                { "u8", offsetof(Runs, u8), QIDL_KIND_UINT8, 2 },
-                /* runs.h:36 int16_t i16 */
-                { "i16", offsetof(Runs, i16), QIDL_KIND_INT16, 3 },
-                /* runs.h:37 uint16_t u16 */
-                { "u16", offsetof(Runs, u16), QIDL_KIND_UINT16, 3 },
-                /* runs.h:38 int32_t i32 */
-                { "i32", offsetof(Runs, i32), QIDL_KIND_INT32, 3 },
-                /* runs.h:39 uint32_t u32 QIDL(check, u32 != 1) */
-                { "u32", offsetof(Runs, u32), QIDL_KIND_UINT32, 3 },
-                /* runs.h:40 int32_t cache QIDL(derived): derived, not saved: the post-load hook recomputes it */
-                /* runs.h:41 int64_t i64 */
-                { "i64", offsetof(Runs, i64), QIDL_KIND_INT64, 3 },
-                /* runs.h:42 long long ll */
-                { "ll", offsetof(Runs, ll), QIDL_KIND_INT64, 2 },
-                /* runs.h:43 uint64_t u64 */
-                { "u64", offsetof(Runs, u64), QIDL_KIND_UINT64, 3 },
-                /* runs.h:44 float f */
-                { "f", offsetof(Runs, f), QIDL_KIND_FLOAT, 1 },
-                /* runs.h:45 double d */
-                { "d", offsetof(Runs, d), QIDL_KIND_DOUBLE, 1 },
-                /* runs.h:46 Color color */
-                { "color", offsetof(Runs, color), QIDL_KIND_UINT32, 5 },
-            };
-
-            if (!qidl_visit_scalar_fields(v, fields, G_N_ELEMENTS(fields), obj,
-                                          error)) {
-                return FALSE;
-            }
-        }
-
-        /* runs.h:47 uint8_t level QIDL(range, 0, 3) */
-        {
-            guint8 tmp = obj->level;
-
-            if (!qidl_visit_uint8(v, "level", &tmp, error)) {
-                return FALSE;
-            }
-            if (qidl_visitor_is_input(v)) {
-                if (tmp > 3) {
-                    qidl_visitor_fail(v, "level", error, QIDL_ERROR_CONSTRAINT,
-                                      "%" G_GUINT64_FORMAT " is not in range 0..3",
-                                      (guint64)tmp);
-                    return FALSE;
-                }
-                obj->level = tmp;
-            }
-        }
-
-        {
-            static const QidlScalarField fields[] = {
-                /* runs.h:48 uint8_t a */
-                { "a", offsetof(Runs, a), QIDL_KIND_UINT8, 1 },
-                /* runs.h:49 uint8_t b */
-                { "b", offsetof(Runs, b), QIDL_KIND_UINT8, 1 },
-                /* runs.h:50 uint8_t count */
-                { "count", offsetof(Runs, count), QIDL_KIND_UINT8, 5 },
-            };
-
-            if (!qidl_visit_scalar_fields(v, fields, G_N_ELEMENTS(fields), obj,
-                                          error)) {
-                return FALSE;
-            }
         }
     }
 
@@ -284,8 +248,7 @@ gboolean qidl_visit_Runs(QidlVisitor *v, const char *name, Runs *obj,
         return FALSE;
     }
 
-    /* range and index_of are checked on load: on save, one run */
-    if (!qidl_visitor_is_input(v)) {
+    {
         static const QidlScalarField fields[] = {
             /* runs.h:52 uint8_t cursor QIDL(index_of, regs) */
             { "cursor", offsetof(Runs, cursor), QIDL_KIND_UINT8, 6 },
@@ -294,42 +257,19 @@ gboolean qidl_visit_Runs(QidlVisitor *v, const char *name, Runs *obj,
             /* runs.h:54 uint16_t y */
             { "y", offsetof(Runs, y), QIDL_KIND_UINT16, 1 },
         };
+        static const QidlFieldCheck checks[] = {
+            /* cursor */
+            { QIDL_SCALAR_CHECK_INDEX, "regs", 0,
+              G_N_ELEMENTS(((Runs *)NULL)->regs) },
+            /* x */
+            { 0 },
+            /* y */
+            { 0 },
+        };
 
-        if (!qidl_visit_scalar_fields(v, fields, G_N_ELEMENTS(fields), obj,
-                                      error)) {
+        if (!qidl_visit_checked_fields(v, fields, checks,
+                                       G_N_ELEMENTS(fields), obj, error)) {
             return FALSE;
-        }
-    } else {
-        /* runs.h:52 uint8_t cursor QIDL(index_of, regs) */
-        {
-            guint8 tmp = obj->cursor;
-
-            if (!qidl_visit_uint8(v, "cursor", &tmp, error)) {
-                return FALSE;
-            }
-            if (qidl_visitor_is_input(v)) {
-                if ((guint64)tmp >= G_N_ELEMENTS(obj->regs)) {
-                    qidl_visitor_fail(v, "cursor", error, QIDL_ERROR_CONSTRAINT,
-                                      "%" G_GUINT64_FORMAT " is not an index of regs (%zu elements)",
-                                      (guint64)tmp, G_N_ELEMENTS(obj->regs));
-                    return FALSE;
-                }
-                obj->cursor = tmp;
-            }
-        }
-
-        {
-            static const QidlScalarField fields[] = {
-                /* runs.h:53 uint16_t x */
-                { "x", offsetof(Runs, x), QIDL_KIND_UINT16, 1 },
-                /* runs.h:54 uint16_t y */
-                { "y", offsetof(Runs, y), QIDL_KIND_UINT16, 1 },
-            };
-
-            if (!qidl_visit_scalar_fields(v, fields, G_N_ELEMENTS(fields), obj,
-                                          error)) {
-                return FALSE;
-            }
         }
     }
 

@@ -71,8 +71,7 @@ gboolean qidl_visit_UARTState(QidlVisitor *v, const char *name, UARTState *obj,
         }
     }
 
-    /* range and index_of are checked on load: on save, one run */
-    if (!qidl_visitor_is_input(v)) {
+    {
         static const QidlScalarField fields[] = {
             /* uart.h:21 uint8_t ier QIDL(range, 0, 0x0f) */
             { "ier", offsetof(UARTState, ier), QIDL_KIND_UINT8, 3 },
@@ -89,50 +88,26 @@ gboolean qidl_visit_UARTState(QidlVisitor *v, const char *name, UARTState *obj,
             /* uart.h:27 uint8_t scr */
             { "scr", offsetof(UARTState, scr), QIDL_KIND_UINT8, 3 },
         };
+        static const QidlFieldCheck checks[] = {
+            /* ier */
+            { QIDL_SCALAR_CHECK_RANGE, "0..0x0f", (guint64)(0), (guint64)(15) },
+            /* iir */
+            { 0 },
+            /* lcr */
+            { 0 },
+            /* mcr */
+            { 0 },
+            /* lsr */
+            { 0 },
+            /* msr */
+            { 0 },
+            /* scr */
+            { 0 },
+        };
 
-        if (!qidl_visit_scalar_fields(v, fields, G_N_ELEMENTS(fields), obj,
-                                      error)) {
+        if (!qidl_visit_checked_fields(v, fields, checks,
+                                       G_N_ELEMENTS(fields), obj, error)) {
             return FALSE;
-        }
-    } else {
-        /* uart.h:21 uint8_t ier QIDL(range, 0, 0x0f) */
-        {
-            guint8 tmp = obj->ier;
-
-            if (!qidl_visit_uint8(v, "ier", &tmp, error)) {
-                return FALSE;
-            }
-            if (qidl_visitor_is_input(v)) {
-                if (tmp > 15) {
-                    qidl_visitor_fail(v, "ier", error, QIDL_ERROR_CONSTRAINT,
-                                      "%" G_GUINT64_FORMAT " is not in range 0..0x0f",
-                                      (guint64)tmp);
-                    return FALSE;
-                }
-                obj->ier = tmp;
-            }
-        }
-
-        {
-            static const QidlScalarField fields[] = {
-                /* uart.h:22 uint8_t iir */
-                { "iir", offsetof(UARTState, iir), QIDL_KIND_UINT8, 3 },
-                /* uart.h:23 uint8_t lcr */
-                { "lcr", offsetof(UARTState, lcr), QIDL_KIND_UINT8, 3 },
-                /* uart.h:24 uint8_t mcr */
-                { "mcr", offsetof(UARTState, mcr), QIDL_KIND_UINT8, 3 },
-                /* uart.h:25 uint8_t lsr */
-                { "lsr", offsetof(UARTState, lsr), QIDL_KIND_UINT8, 3 },
-                /* uart.h:26 uint8_t msr */
-                { "msr", offsetof(UARTState, msr), QIDL_KIND_UINT8, 3 },
-                /* uart.h:27 uint8_t scr */
-                { "scr", offsetof(UARTState, scr), QIDL_KIND_UINT8, 3 },
-            };
-
-            if (!qidl_visit_scalar_fields(v, fields, G_N_ELEMENTS(fields), obj,
-                                          error)) {
-                return FALSE;
-            }
         }
     }
 
@@ -161,8 +136,7 @@ gboolean qidl_visit_UARTState(QidlVisitor *v, const char *name, UARTState *obj,
         return FALSE;
     }
 
-    /* range and index_of are checked on load: on save, one run */
-    if (!qidl_visitor_is_input(v)) {
+    {
         static const QidlScalarField fields[] = {
             /* uart.h:31 uint8_t recv_head QIDL(index_of, recv_fifo) */
             { "recv_head", offsetof(UARTState, recv_head), QIDL_KIND_UINT8, 9 },
@@ -170,32 +144,16 @@ gboolean qidl_visit_UARTState(QidlVisitor *v, const char *name, UARTState *obj,
             { "xmit_count", offsetof(UARTState, xmit_count),
               QIDL_KIND_UINT8, 10 },
         };
+        static const QidlFieldCheck checks[] = {
+            /* recv_head */
+            { QIDL_SCALAR_CHECK_INDEX, "recv_fifo", 0,
+              G_N_ELEMENTS(((UARTState *)NULL)->recv_fifo) },
+            /* xmit_count */
+            { 0 },
+        };
 
-        if (!qidl_visit_scalar_fields(v, fields, G_N_ELEMENTS(fields), obj,
-                                      error)) {
-            return FALSE;
-        }
-    } else {
-        /* uart.h:31 uint8_t recv_head QIDL(index_of, recv_fifo) */
-        {
-            guint8 tmp = obj->recv_head;
-
-            if (!qidl_visit_uint8(v, "recv_head", &tmp, error)) {
-                return FALSE;
-            }
-            if (qidl_visitor_is_input(v)) {
-                if ((guint64)tmp >= G_N_ELEMENTS(obj->recv_fifo)) {
-                    qidl_visitor_fail(v, "recv_head", error, QIDL_ERROR_CONSTRAINT,
-                                      "%" G_GUINT64_FORMAT " is not an index of recv_fifo (%zu elements)",
-                                      (guint64)tmp, G_N_ELEMENTS(obj->recv_fifo));
-                    return FALSE;
-                }
-                obj->recv_head = tmp;
-            }
-        }
-
-        /* uart.h:32 uint8_t xmit_count */
-        if (!qidl_visit_uint8(v, "xmit_count", &obj->xmit_count, error)) {
+        if (!qidl_visit_checked_fields(v, fields, checks,
+                                       G_N_ELEMENTS(fields), obj, error)) {
             return FALSE;
         }
     }
