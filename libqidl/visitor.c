@@ -247,12 +247,12 @@ gboolean qidl_visitor__check_field(const QidlVisitor *v,
     gint64 s = 0;
     guint64 u = 0;
 
-    if (qidl_visitor__field_ok(field, check, value)) {
-        return TRUE;
-    }
     /* Not an integer kind: qidl_visit_checked_fields() refused it. */
     g_return_val_if_fail(field->kind != QIDL_KIND_FLOAT &&
                          field->kind != QIDL_KIND_DOUBLE, FALSE);
+    if (qidl_visitor__field_ok(field, check, value)) {
+        return TRUE;
+    }
     /* Both readings; the kind says which one the message shows. */
     switch (kind_size(field->kind)) {
     case 1:
