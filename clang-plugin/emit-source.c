@@ -816,8 +816,8 @@ static void emit_field(Emitter *e, int ind, const QeField *f)
 }
 
 /*
- * Whether a table entry can carry @f's range or index_of check
- * (QidlScalarField.check): one of the two, on an integer kind.
+ * Whether a QidlFieldCheck can carry @f's range or index_of check: one of
+ * the two, on an integer kind.
  */
 static gboolean checks_in_table(const QeField *f)
 {
@@ -829,14 +829,12 @@ static gboolean checks_in_table(const QeField *f)
  * Whether @f can be an entry of a qidl_visit_scalar_fields() table: a
  * saved scalar or enum, not an array, whose C object is exactly the wire
  * kind's (as elements_in_bulk() asks of elements), with nothing of its
- * own around its visit: no presence (optional, default) and, for a run
- * that loads (@output FALSE), a range or index_of only if the entry can
- * carry it (checks_in_table()).  On output those checks do nothing and
- * the visit is a plain scalar's, so a run that only saves takes every
- * such field.  check() invariants run after the last field, so they do
- * not matter here.
+ * own around its visit: no presence (optional, default), and a range or
+ * index_of only if a QidlFieldCheck can carry it (checks_in_table()), for
+ * the input visitor to check before it stores the value.  check()
+ * invariants run after the last field, so they do not matter here.
  */
-static gboolean field_in_run(const QeField *f, gboolean output)
+static gboolean field_in_run(const QeField *f)
 {
     const QeType *t = &f->type;
 
@@ -844,7 +842,7 @@ static gboolean field_in_run(const QeField *f, gboolean output)
            f->container == QE_C_NONE && !f->is_bitfield &&
            (t->tkind == QE_TYPE_SCALAR || t->tkind == QE_TYPE_ENUM) &&
            !(f->flags & (QE_F_STRING | QE_F_OPTIONAL)) && !f->dflt.set &&
-           (output || !has_scalar_checks(f) || checks_in_table(f)) &&
+           (!has_scalar_checks(f) || checks_in_table(f)) &&
            t->size == qe_kind_size(t->kind) &&
            f->name[0] && strlen(f->name) <= QIDL_LIMIT_NAME_LEN;
 }
@@ -865,8 +863,7 @@ static void wrap_word(Emitter *e, int ind, GString *out, const char *word)
     g_string_append(out, word);
 }
 
-/* The entry of @f in a run's checks[] (a check checks_in_table() takes,
- * or none). */
+/* The entry of @f in a run's checks[]. */
 static void emit_check_entry(Emitter *e, int ind, const QeField *f,
                              const char *ctype)
 {
@@ -876,9 +873,7 @@ static void emit_check_entry(Emitter *e, int ind, const QeField *f,
     const char *w_check;
 
     line(e, ind, "/* %s */", f->name);
-    if (!has_scalar_checks(f) || !checks_in_table(f)) {
-        /* None, or one only an output-only run has (emit_field_range()),
-         * which ignores it. */
+    if (!has_scalar_checks(f)) {
         line(e, ind, "{ 0 },");
         return;
     }
@@ -915,15 +910,12 @@ static guint run_gate(const QeField *f)
  * Emits fields @first..@last of @fields (those saved: the fields of a
  * run, see emit_fields()) as one qidl_visit_scalar_fields() call with a
  * static table; the unsaved ones between them are comments in the table,
- * where their visit would have been.  @in_block: the caller has opened a
- * block that is the run's alone, so an ungated run needs no braces of its
- * own.  Unless @output_only (a run only output visitors make, which check
- * nothing), the range and index_of checks of its fields go into a
- * checks[] table for qidl_visit_checked_fields().
+ * where their visit would have been.  If a field has a range or an
+ * index_of, the checks go into a second table, checks[], for
+ * qidl_visit_checked_fields().
  */
 static void emit_run(Emitter *e, int ind, const GPtrArray *fields,
-                     guint first, guint last, gboolean in_block,
-                     gboolean output_only)
+                     guint first, guint last)
 {
     const QeField *f0 = g_ptr_array_index(fields, first);
     const char *ctype = f0->parent->ctype;
@@ -936,11 +928,8 @@ static void emit_run(Emitter *e, int ind, const GPtrArray *fields,
     e->first_stmt = FALSE;
     if (gate) {
         line(e, ind, "if (version >= %u) {", gate);
-    } else if (!in_block) {
-        line(e, ind, "{");
     } else {
-        /* The enclosing block holds the table. */
-        ind--;
+        line(e, ind, "{");
     }
     line(e, ind + 1, "static const QidlScalarField fields[] = {");
     for (guint i = first; i <= last; i++) {
@@ -955,9 +944,7 @@ static void emit_run(Emitter *e, int ind, const GPtrArray *fields,
         }
         line(e, ind + 2, "/* %s:%u %s */", base_name(f->loc.file),
              f->loc.line, decl);
-        if (!output_only && has_scalar_checks(f) && checks_in_table(f)) {
-            checked = TRUE;
-        }
+        checked |= has_scalar_checks(f);
         entry = g_strdup_printf("{ \"%s\", offsetof(%s, %s), %s, %zu },",
                                 f->name, ctype, f->name,
                                 kind_enum(f->type.kind), strlen(f->name));
@@ -996,102 +983,47 @@ static void emit_run(Emitter *e, int ind, const GPtrArray *fields,
     }
     line(e, ind + 2, "return FALSE;");
     line(e, ind + 1, "}");
-    if (gate || !in_block) {
-        line(e, ind, "}");
-    }
+    line(e, ind, "}");
 }
 
 /*
- * The last field of the run that starts at @first (saved, field_in_run()
- * for @output), no further than @limit: the saved fields after it that
- * field_in_run() accepts and that are loaded from the same version, with
- * nothing but unsaved fields between them.  @n_saved: how many saved
- * fields the run has, @output_only: whether one of them could not be in
- * a run that loads.
+ * Emits the visits of @fields in order.  A run of at least two saved
+ * fields that field_in_run() accepts and that are loaded from the same
+ * version, with nothing but unsaved fields between them, is one
+ * qidl_visit_scalar_fields() call (qidl_visit_checked_fields() if one has
+ * a range or an index_of): the same bytes, trees and errors as their
+ * visits one by one, in one call through the visitor.
  */
-static guint run_end(const GPtrArray *fields, guint first, guint limit,
-                     gboolean output, guint *n_saved, gboolean *output_only)
-{
-    const QeField *f = g_ptr_array_index(fields, first);
-    guint last = first;
-
-    *n_saved = 1;
-    *output_only = !field_in_run(f, FALSE);
-    for (guint j = first + 1; j <= limit; j++) {
-        const QeField *g = g_ptr_array_index(fields, j);
-
-        if (!qe_field_is_serialized(g)) {
-            continue;
-        }
-        if (!field_in_run(g, output) || run_gate(g) != run_gate(f)) {
-            break;
-        }
-        last = j;
-        (*n_saved)++;
-        *output_only |= !field_in_run(g, FALSE);
-    }
-    return last;
-}
-
-/*
- * Emits the visits of fields @first..@last of @fields in order.  A run of
- * at least two saved fields that field_in_run() accepts and that are
- * loaded from the same version, with nothing but unsaved fields between
- * them, is one qidl_visit_scalar_fields() call: the same bytes, trees and
- * errors as their calls one by one, in one call through the visitor.
- * A range or an index_of goes into the table, where the input visitor
- * checks it before it stores the value; where a field whose check a
- * table cannot carry (on a float, or both at once) splits what would be
- * one run on output, the run is emitted for output visitors and the
- * fields one by one (and in shorter runs) for input ones.
- */
-static void emit_field_range(Emitter *e, int ind, const GPtrArray *fields,
-                             guint first, guint last, gboolean split)
-{
-    guint i = first;
-
-    while (i <= last) {
-        const QeField *f = g_ptr_array_index(fields, i);
-        gboolean output_only;
-        guint end, n;
-
-        if (split && field_in_run(f, TRUE)) {
-            end = run_end(fields, i, last, TRUE, &n, &output_only);
-            if (n >= 2 && output_only) {
-                if (!e->first_stmt) {
-                    blank(e);
-                }
-                line(e, ind, "/* A check no table entry carries is made "
-                     "on load only: on save, one run */");
-                line(e, ind, "if (!qidl_visitor_is_input(v)) {");
-                e->first_stmt = TRUE;
-                emit_run(e, ind + 1, fields, i, end, TRUE, TRUE);
-                line(e, ind, "} else {");
-                e->first_stmt = TRUE;
-                emit_field_range(e, ind + 1, fields, i, end, FALSE);
-                line(e, ind, "}");
-                e->first_stmt = FALSE;
-                i = end + 1;
-                continue;
-            }
-        }
-        if (field_in_run(f, FALSE)) {
-            end = run_end(fields, i, last, FALSE, &n, &output_only);
-            if (n >= 2) {
-                emit_run(e, ind, fields, i, end, FALSE, FALSE);
-                i = end + 1;
-                continue;
-            }
-        }
-        emit_field(e, ind, f);
-        i++;
-    }
-}
-
 static void emit_fields(Emitter *e, int ind, const GPtrArray *fields)
 {
-    if (fields->len > 0) {
-        emit_field_range(e, ind, fields, 0, fields->len - 1, TRUE);
+    guint i = 0;
+
+    while (i < fields->len) {
+        const QeField *f = g_ptr_array_index(fields, i);
+        guint last = i;
+        guint n = 1;
+
+        if (field_in_run(f)) {
+            for (guint j = i + 1; j < fields->len; j++) {
+                const QeField *g = g_ptr_array_index(fields, j);
+
+                if (!qe_field_is_serialized(g)) {
+                    continue;
+                }
+                if (!field_in_run(g) || run_gate(g) != run_gate(f)) {
+                    break;
+                }
+                last = j;
+                n++;
+            }
+        }
+        if (n >= 2) {
+            emit_run(e, ind, fields, i, last);
+            i = last + 1;
+        } else {
+            emit_field(e, ind, f);
+            i++;
+        }
     }
 }
 

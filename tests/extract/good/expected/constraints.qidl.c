@@ -41,60 +41,42 @@ gboolean qidl_visit_Constrained(QidlVisitor *v, const char *name, Constrained *o
         return FALSE;
     }
 
-    /* A check no table entry carries is made on load only: on save, one run */
-    if (!qidl_visitor_is_input(v)) {
+    {
         static const QidlScalarField fields[] = {
             /* constraints.h:11 uint8_t irq QIDL(range, 0, 15) */
             { "irq", offsetof(Constrained, irq), QIDL_KIND_UINT8, 3 },
             /* constraints.h:12 int16_t temp QIDL(range, -40, 125) */
             { "temp", offsetof(Constrained, temp), QIDL_KIND_INT16, 4 },
-            /* constraints.h:13 double ratio QIDL(range, 0.0, 1.0) */
-            { "ratio", offsetof(Constrained, ratio), QIDL_KIND_DOUBLE, 5 },
+        };
+        static const QidlFieldCheck checks[] = {
+            /* irq */
+            { QIDL_SCALAR_CHECK_RANGE, "0..15", (guint64)(0), (guint64)(15) },
+            /* temp */
+            { QIDL_SCALAR_CHECK_RANGE, "-40..125", (guint64)(-40),
+              (guint64)(125) },
         };
 
-        if (!qidl_visit_scalar_fields(v, fields, G_N_ELEMENTS(fields), obj,
-                                      error)) {
+        if (!qidl_visit_checked_fields(v, fields, checks,
+                                       G_N_ELEMENTS(fields), obj, error)) {
             return FALSE;
         }
-    } else {
-        {
-            static const QidlScalarField fields[] = {
-                /* constraints.h:11 uint8_t irq QIDL(range, 0, 15) */
-                { "irq", offsetof(Constrained, irq), QIDL_KIND_UINT8, 3 },
-                /* constraints.h:12 int16_t temp QIDL(range, -40, 125) */
-                { "temp", offsetof(Constrained, temp), QIDL_KIND_INT16, 4 },
-            };
-            static const QidlFieldCheck checks[] = {
-                /* irq */
-                { QIDL_SCALAR_CHECK_RANGE, "0..15", (guint64)(0),
-                  (guint64)(15) },
-                /* temp */
-                { QIDL_SCALAR_CHECK_RANGE, "-40..125", (guint64)(-40),
-                  (guint64)(125) },
-            };
+    }
 
-            if (!qidl_visit_checked_fields(v, fields, checks,
-                                           G_N_ELEMENTS(fields), obj, error)) {
-                return FALSE;
-            }
+    /* constraints.h:13 double ratio QIDL(range, 0.0, 1.0) */
+    {
+        double tmp = obj->ratio;
+
+        if (!qidl_visit_double(v, "ratio", &tmp, error)) {
+            return FALSE;
         }
-
-        /* constraints.h:13 double ratio QIDL(range, 0.0, 1.0) */
-        {
-            double tmp = obj->ratio;
-
-            if (!qidl_visit_double(v, "ratio", &tmp, error)) {
+        if (qidl_visitor_is_input(v)) {
+            if (!(tmp >= 0.0 && tmp <= 1.0)) {
+                qidl_visitor_fail(v, "ratio", error, QIDL_ERROR_CONSTRAINT,
+                                  "%g is not in range 0.0..1.0",
+                                  (double)tmp);
                 return FALSE;
             }
-            if (qidl_visitor_is_input(v)) {
-                if (!(tmp >= 0.0 && tmp <= 1.0)) {
-                    qidl_visitor_fail(v, "ratio", error, QIDL_ERROR_CONSTRAINT,
-                                      "%g is not in range 0.0..1.0",
-                                      (double)tmp);
-                    return FALSE;
-                }
-                obj->ratio = tmp;
-            }
+            obj->ratio = tmp;
         }
     }
 
