@@ -296,6 +296,37 @@ static guint32 reduce512(__m512i x0, __m512i x1, __m512i x2, __m512i x3)
     return finish128(x);
 }
 
+/* Where a byte loaded from @src is stored: @src + off, with off = dst - p
+ * (one register for all the destination addresses). */
+#define DST(src) ((guint8 *)((guintptr)(src) + off))
+
+/*
+ * Folds the 256 bytes at @p into the four accumulators; with @copy, also
+ * stores them at @p + @off as they are loaded.
+ */
+__attribute__((target("avx512f,vpclmulqdq,sse4.2,pclmul")))
+static inline G_ALWAYS_INLINE void fold256(__m512i *x0, __m512i *x1,
+                                           __m512i *x2, __m512i *x3,
+                                           __m512i k, const guint8 *p,
+                                           guintptr off, const gboolean copy)
+{
+    __m512i d0 = _mm512_loadu_si512(p);
+    __m512i d1 = _mm512_loadu_si512(p + 64);
+    __m512i d2 = _mm512_loadu_si512(p + 128);
+    __m512i d3 = _mm512_loadu_si512(p + 192);
+
+    if (copy) {
+        _mm512_storeu_si512(DST(p), d0);
+        _mm512_storeu_si512(DST(p + 64), d1);
+        _mm512_storeu_si512(DST(p + 128), d2);
+        _mm512_storeu_si512(DST(p + 192), d3);
+    }
+    *x0 = fold512(*x0, k, d0);
+    *x1 = fold512(*x1, k, d1);
+    *x2 = fold512(*x2, k, d2);
+    *x3 = fold512(*x3, k, d3);
+}
+
 /*
  * 512-bit accumulators; @len >= 256.  Returns the register.  If @dst is
  * not NULL, the bytes are also stored there as they are loaded: a copy
@@ -309,6 +340,7 @@ static inline guint32 fold_vpclmul(guint32 crc, const guint8 *p, gsize len,
                                            FOLD_2048_L, FOLD_2048_H,
                                            FOLD_2048_L, FOLD_2048_H,
                                            FOLD_2048_L, FOLD_2048_H);
+    const guintptr off = (guintptr)dst - (guintptr)p;
     __m512i x0 = _mm512_loadu_si512(p);
     __m512i x1 = _mm512_loadu_si512(p + 64);
     __m512i x2 = _mm512_loadu_si512(p + 128);
@@ -319,32 +351,16 @@ static inline guint32 fold_vpclmul(guint32 crc, const guint8 *p, gsize len,
         _mm512_storeu_si512(dst + 64, x1);
         _mm512_storeu_si512(dst + 128, x2);
         _mm512_storeu_si512(dst + 192, x3);
-        dst += 256;
     }
     x0 = _mm512_xor_si512(x0, _mm512_zextsi128_si512(
                                   _mm_cvtsi32_si128((int)crc)));
     p += 256;
     len -= 256;
     for (; len >= 256; p += 256, len -= 256) {
-        __m512i d0 = _mm512_loadu_si512(p);
-        __m512i d1 = _mm512_loadu_si512(p + 64);
-        __m512i d2 = _mm512_loadu_si512(p + 128);
-        __m512i d3 = _mm512_loadu_si512(p + 192);
-
-        if (dst) {
-            _mm512_storeu_si512(dst, d0);
-            _mm512_storeu_si512(dst + 64, d1);
-            _mm512_storeu_si512(dst + 128, d2);
-            _mm512_storeu_si512(dst + 192, d3);
-            dst += 256;
-        }
-        x0 = fold512(x0, k2048, d0);
-        x1 = fold512(x1, k2048, d1);
-        x2 = fold512(x2, k2048, d2);
-        x3 = fold512(x3, k2048, d3);
+        fold256(&x0, &x1, &x2, &x3, k2048, p, off, dst != NULL);
     }
     if (dst) {
-        memcpy(dst, p, len);
+        memcpy(DST(p), p, len);
     }
     return update_crc32(reduce512(x0, x1, x2, x3), p, len);
 }
@@ -374,7 +390,6 @@ static inline guint32 fold_vpclmul(guint32 crc, const guint8 *p, gsize len,
 /* Inputs of twice this or more go in pieces of this, which keeps n within
  * shift_table's bits (and costs nothing measurable). */
 #define HYB_MAX (1u << 20)
-#define DST(src) ((guint8 *)((guintptr)(src) + off))
 
 /*
  * R(8 D n - 32), for mul32() to shift a CRC by D n bytes, from @t[b] =
@@ -394,32 +409,6 @@ static guint32 shift_op_hw(const guint32 *t, gsize n)
     return op;
 }
 
-/*
- * Folds the 256 bytes at @p into the four accumulators; with @copy, also
- * stores them at @p + @off as they are loaded.
- */
-__attribute__((target("avx512f,vpclmulqdq,sse4.2,pclmul")))
-static inline G_ALWAYS_INLINE void fold256(__m512i *x0, __m512i *x1,
-                                           __m512i *x2, __m512i *x3,
-                                           __m512i k, const guint8 *p,
-                                           guintptr off, const gboolean copy)
-{
-    __m512i d0 = _mm512_loadu_si512(p);
-    __m512i d1 = _mm512_loadu_si512(p + 64);
-    __m512i d2 = _mm512_loadu_si512(p + 128);
-    __m512i d3 = _mm512_loadu_si512(p + 192);
-
-    if (copy) {
-        _mm512_storeu_si512(DST(p), d0);
-        _mm512_storeu_si512(DST(p + 64), d1);
-        _mm512_storeu_si512(DST(p + 128), d2);
-        _mm512_storeu_si512(DST(p + 192), d3);
-    }
-    *x0 = fold512(*x0, k, d0);
-    *x1 = fold512(*x1, k, d1);
-    *x2 = fold512(*x2, k, d2);
-    *x3 = fold512(*x3, k, d3);
-}
 
 /* HYB_MIN <= @len < 2 HYB_MAX.  Returns the register; with @copy, also
  * copies the bytes to @dst as they are read. */
