@@ -284,25 +284,6 @@ static gboolean legacy_in_scalar_array(QidlVisitor *v, const char *name,
     return TRUE;
 }
 
-/* qidl_kind_size() of a scalar kind, without a call through the PLT. */
-static inline gsize legacy_kind_size(guint8 kind)
-{
-    switch (kind) {
-    case QIDL_KIND_BOOL:
-    case QIDL_KIND_INT8:
-    case QIDL_KIND_UINT8:
-        return 1;
-    case QIDL_KIND_INT16:
-    case QIDL_KIND_UINT16:
-        return 2;
-    case QIDL_KIND_INT32:
-    case QIDL_KIND_UINT32:
-    case QIDL_KIND_FLOAT:
-        return 4;
-    default:
-        return 8;
-    }
-}
 
 /*
  * A run of fields: their values back to back, each read as
@@ -399,7 +380,7 @@ stored:
                 return qidl_visitor__check_field(v, f, chk, &tmp, error);
             }
             memcpy((guint8 *)base + f->offset, &tmp,
-                   legacy_kind_size(f->kind));
+                   qidl_kind__scalar_size(f->kind));
         }
     }
     return TRUE;

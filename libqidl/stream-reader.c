@@ -930,22 +930,6 @@ static gboolean tag_valid(guint8 tag)
     return tag >= QIDL_KIND_FIRST && tag <= QIDL_KIND_LAST;
 }
 
-/*
- * The bytes a packed element or a scalar body takes: qidl_kind_size(),
- * without a call through the PLT per value read.
- */
-static inline gsize scalar_size(QidlKind kind)
-{
-    static const guint8 sizes[QIDL_KIND_LAST + 1] = {
-        [QIDL_KIND_BOOL] = 1, [QIDL_KIND_INT8] = 1, [QIDL_KIND_UINT8] = 1,
-        [QIDL_KIND_INT16] = 2, [QIDL_KIND_UINT16] = 2,
-        [QIDL_KIND_INT32] = 4, [QIDL_KIND_UINT32] = 4,
-        [QIDL_KIND_INT64] = 8, [QIDL_KIND_UINT64] = 8,
-        [QIDL_KIND_FLOAT] = 4, [QIDL_KIND_DOUBLE] = 8,
-    };
-
-    return kind <= QIDL_KIND_LAST ? sizes[kind] : 0;
-}
 
 static inline gboolean kind_is_scalar(guint8 kind)
 {
@@ -1067,10 +1051,10 @@ static gboolean in_skip_value(QidlVisitor *v, GError **error)
         }
         si->pos++;
         if (kind_is_scalar(tag)) {
-            if (!in_need(v, scalar_size(tag), error)) {
+            if (!in_need(v, qidl_kind__scalar_size(tag), error)) {
                 return FALSE;
             }
-            si->pos += scalar_size(tag);
+            si->pos += qidl_kind__scalar_size(tag);
         } else if (tag == QIDL_KIND_STRING || tag == QIDL_KIND_BYTES) {
             if (!in_need(v, 4, error)) {
                 return FALSE;
@@ -1108,10 +1092,11 @@ static gboolean in_skip_value(QidlVisitor *v, GError **error)
                                     "offset %" G_GSIZE_FORMAT, ek,
                                     si->pos - 5);
                 }
-                if (n > (si->end - si->pos) / scalar_size(ek)) {
-                    return in_need(v, (gsize)n * scalar_size(ek), error);
+                if (n > (si->end - si->pos) / qidl_kind__scalar_size(ek)) {
+                    return in_need(v, (gsize)n * qidl_kind__scalar_size(ek),
+                                   error);
                 }
-                si->pos += (gsize)n * scalar_size(ek);
+                si->pos += (gsize)n * qidl_kind__scalar_size(ek);
             } else {
                 stack[depth].is_struct = tag == QIDL_KIND_STRUCT;
                 stack[depth].left = n;
@@ -1369,7 +1354,7 @@ static gboolean in_list_head(QidlVisitor *v, const char *name,
                         G_GSIZE_FORMAT " exceed the limit of %u", n, at,
                         QIDL_LIMIT_LIST_LEN);
     }
-    if (n > left / (*ek ? scalar_size(*ek) : 1)) {
+    if (n > left / (*ek ? qidl_kind__scalar_size(*ek) : 1)) {
         return in_error(v, error, QIDL_ERROR_TRUNCATED,
                         "truncated: %" G_GUINT32_FORMAT " elements at byte "
                         "offset %" G_GSIZE_FORMAT " do not fit in the %"
@@ -1438,7 +1423,7 @@ static gboolean in_scalar_body(QidlVisitor *v, gint64 element, QidlKind kind,
                                void *obj, GError **error)
 {
     StreamInput *si = to_si(v);
-    gsize size = scalar_size(kind);
+    gsize size = qidl_kind__scalar_size(kind);
     const guint8 *p;
 
     if (si->end - si->pos < size) {
@@ -1525,7 +1510,7 @@ static gboolean in_scalar_array(QidlVisitor *v, const char *name,
                                 guint32 count, void *array, GError **error)
 {
     StreamInput *si = to_si(v);
-    gsize size = scalar_size(kind);
+    gsize size = qidl_kind__scalar_size(kind);
     guint8 ek;
 
     if (!in_list_head(v, name, list_kind, &count, &ek, error)) {
@@ -1665,7 +1650,7 @@ in_fields(QidlVisitor *v, const QidlScalarField *fields,
         guint64 tmp = 0;
         guint8 *obj = G_UNLIKELY(chk) ? (guint8 *)&tmp :
                       (guint8 *)base + fld->offset;
-        gsize size = scalar_size(fld->kind);
+        gsize size = qidl_kind__scalar_size(fld->kind);
         const guint8 *p = si->data + si->pos;
         guint idx;
 
@@ -2055,7 +2040,7 @@ static QidlNode *tree_scalar(TreeRead *t, QidlKind kind, const char *name,
     default:
         g_return_val_if_reached(NULL);
     }
-    t->c.pos += scalar_size(kind);
+    t->c.pos += qidl_kind__scalar_size(kind);
     return n;
 }
 
@@ -2099,7 +2084,7 @@ static gboolean tree_value(TreeRead *t, QidlNode *parent, QidlKind tag,
                           QIDL_LIMIT_STREAM_VALUES);
     }
     if (kind_is_scalar(tag)) {
-        if (!tree_need(t, scalar_size(tag), error) ||
+        if (!tree_need(t, qidl_kind__scalar_size(tag), error) ||
             !(node = tree_scalar(t, tag, name, error))) {
             return FALSE;
         }
@@ -2173,7 +2158,7 @@ static gboolean tree_value(TreeRead *t, QidlNode *parent, QidlKind tag,
                               "offset %" G_GSIZE_FORMAT " exceed the limit "
                               "of %u", n, at, QIDL_LIMIT_LIST_LEN);
         }
-        if (n > (t->c.end - at - 5) / (ek ? scalar_size(ek) : 1)) {
+        if (n > (t->c.end - at - 5) / (ek ? qidl_kind__scalar_size(ek) : 1)) {
             return tree_error(t, error, QIDL_ERROR_TRUNCATED,
                               "truncated: %" G_GUINT32_FORMAT " elements at "
                               "byte offset %" G_GSIZE_FORMAT " do not fit "
@@ -2270,7 +2255,7 @@ static gboolean tree_read_device(QidlStreamReader *r, QidlTree *tree,
         } else {
             t->cur_index = f->index++;
             if (f->packed) {
-                if (!tree_need(t, scalar_size(f->packed), error) ||
+                if (!tree_need(t, qidl_kind__scalar_size(f->packed), error) ||
                     !tree_value(t, f->node, f->packed, NULL, error)) {
                     return FALSE;
                 }

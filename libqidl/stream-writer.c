@@ -54,23 +54,8 @@ static void buf_grow(Buf *b, gsize n)
     b->cap = cap;
 }
 
-/*
- * qidl_kind_size() and qidl_kind_is_scalar() without a call through the
- * PLT per value written.
- */
-static inline gsize scalar_size(QidlKind kind)
-{
-    static const guint8 sizes[QIDL_KIND_LAST + 1] = {
-        [QIDL_KIND_BOOL] = 1, [QIDL_KIND_INT8] = 1, [QIDL_KIND_UINT8] = 1,
-        [QIDL_KIND_INT16] = 2, [QIDL_KIND_UINT16] = 2,
-        [QIDL_KIND_INT32] = 4, [QIDL_KIND_UINT32] = 4,
-        [QIDL_KIND_INT64] = 8, [QIDL_KIND_UINT64] = 8,
-        [QIDL_KIND_FLOAT] = 4, [QIDL_KIND_DOUBLE] = 8,
-    };
-
-    return kind <= QIDL_KIND_LAST ? sizes[kind] : 0;
-}
-
+/* qidl_kind_is_scalar() without a call through the PLT per value
+ * written (sizes: qidl_kind__scalar_size()). */
 static inline gboolean kind_is_scalar(QidlKind kind)
 {
     return kind >= QIDL_KIND_BOOL && kind <= QIDL_KIND_DOUBLE;
@@ -1255,7 +1240,7 @@ static gboolean writer_end_list(QidlVisitor *v, GError **error)
     }
     f = &w->frames[--w->n_frames];
     if (f->n > 0 && f->uniform) {
-        gsize size = scalar_size(f->elem_kind);
+        gsize size = qidl_kind__scalar_size(f->elem_kind);
         guint8 *elems = w->buf.data + f->start + 5;
 
         w->buf.data[f->start] = (guint8)f->elem_kind;
@@ -1395,7 +1380,7 @@ static gboolean writer_scalar_array(QidlVisitor *v, const char *name,
 {
     QidlStreamWriter *w = to_wv(v)->w;
     Buf *p = &w->buf;
-    gsize size = scalar_size(kind);
+    gsize size = qidl_kind__scalar_size(kind);
     guint8 *dst;
 
     if (w->sticky) {

@@ -310,7 +310,7 @@ static gboolean tree_in_scalar_fields(QidlVisitor *v,
                 return qidl_visitor__check_field(v, fld, chk, &tmp, error);
             }
             memcpy((guint8 *)base + fld->offset, &tmp,
-                   qidl_kind_size(fld->kind));
+                   qidl_kind__scalar_size(fld->kind));
         }
     }
     return TRUE;

@@ -192,6 +192,29 @@ gboolean qidl_visitor__error(const QidlVisitor *v, GError **error, int code,
                              const char *format, ...) G_GNUC_PRINTF(4, 5);
 
 /**
+ * qidl_kind__scalar_size:
+ * @kind: a #QidlKind
+ *
+ * qidl_kind_size() of a scalar kind, 0 for any other, inline: for the
+ * loops of visitor implementations, which would otherwise make a call
+ * through the PLT per value.
+ *
+ * Returns: the size in bytes.
+ */
+static inline gsize qidl_kind__scalar_size(QidlKind kind)
+{
+    static const guint8 sizes[QIDL_KIND_LAST + 1] = {
+        [QIDL_KIND_BOOL] = 1, [QIDL_KIND_INT8] = 1, [QIDL_KIND_UINT8] = 1,
+        [QIDL_KIND_INT16] = 2, [QIDL_KIND_UINT16] = 2,
+        [QIDL_KIND_INT32] = 4, [QIDL_KIND_UINT32] = 4,
+        [QIDL_KIND_INT64] = 8, [QIDL_KIND_UINT64] = 8,
+        [QIDL_KIND_FLOAT] = 4, [QIDL_KIND_DOUBLE] = 8,
+    };
+
+    return (guint)kind <= QIDL_KIND_LAST ? sizes[kind] : 0;
+}
+
+/**
  * qidl_visitor__field_ok:
  * @field: a table entry of an integer kind
  * @check: its check, not QIDL_SCALAR_CHECK_NONE
