@@ -63,6 +63,15 @@ void qidl_stream__fields_add(QidlStreamFields *c,
     c->idx_len += n;
 }
 
+void qidl_stream__fields_empty(QidlStreamFields *c)
+{
+    if (c->slots) {
+        memset(c->slots, 0, (c->mask + 1) * sizeof(QidlStreamFieldsSlot));
+    }
+    c->n = 0;
+    c->idx_len = 0;
+}
+
 void qidl_stream__fields_clear(QidlStreamFields *c)
 {
     g_free(c->slots);

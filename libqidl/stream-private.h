@@ -119,6 +119,9 @@ void qidl_stream__fields_add(QidlStreamFields *c,
 /* Forgets every table and frees what @c holds. */
 void qidl_stream__fields_clear(QidlStreamFields *c);
 
+/* Forgets every table, keeping the memory for the next stream. */
+void qidl_stream__fields_empty(QidlStreamFields *c);
+
 /* TRUE for record kinds with a meaning in this format version. */
 static inline gboolean stream_kind_known(guint8 kind)
 {

@@ -354,6 +354,16 @@ static void strset_clear(StrSet *t)
     g_free(t->slots);
 }
 
+/* Empties @t, keeping its memory. */
+static void strset_empty(StrSet *t)
+{
+    t->bytes.len = 0;
+    t->n = 0;
+    if (t->slots) {
+        memset(t->slots, 0, (t->mask + 1) * sizeof(guint32));
+    }
+}
+
 /* The kinds of string in QidlStreamWriter.devices. */
 enum {
     NS_PATH = 1,          /* instance paths written */
@@ -407,6 +417,16 @@ static void big_free(BigChunk *c)
 
         g_free(c);
         c = next;
+    }
+}
+
+/* Empties the chunks, keeping the last and largest for the next stream. */
+static void big_empty(BigChunk **chunks)
+{
+    if (*chunks) {
+        big_free((*chunks)->next);
+        (*chunks)->next = NULL;
+        (*chunks)->used = 0;
     }
 }
 
@@ -476,6 +496,19 @@ struct QidlStreamWriter {
     guint spans_cap;
     gsize stream_len;          /* of the plain stream so far, CRCs included */
     guint32 header_crc;        /* CRC-32C of the header */
+    /*
+     * What write_start() left, for qidl_stream_writer_reset(): the header,
+     * the metadata record and the records placed first are the first
+     * @start_spans spans, @start_buf bytes of @buf (the bodies of preserved
+     * records stay in @extras), @start_len bytes of the stream, and
+     * @start_records records.  @start_failed: it failed, and so will every
+     * stream.
+     */
+    gsize start_buf;
+    guint start_spans;
+    gsize start_len;
+    guint32 start_records;
+    gboolean start_failed;
     StrSet names;              /* the name table */
     StrSet devices;            /* instance paths and top-level names */
     guint32 n_records;
@@ -831,6 +864,11 @@ static QidlStreamWriter *writer_new(GByteArray *out, guint16 major,
     qidl_visitor__init(v, QIDL_VISITOR_OUTPUT);
     write_start(w, major, minor, header_flags, producer, producer_version,
                 metadata);
+    w->start_buf = w->buf.len;
+    w->start_spans = w->n_spans;
+    w->start_len = w->stream_len;
+    w->start_records = w->n_records;
+    w->start_failed = w->sticky != NULL;
     return w;
 }
 
@@ -870,6 +908,38 @@ QidlStreamWriter *qidl_stream_writer_new(GByteArray *out,
 
     return writer_new(out, QIDL_STREAM_FORMAT_MAJOR, QIDL_STREAM_FORMAT_MINOR,
                       0, producer, producer_version, NULL, NULL, flags);
+}
+
+void qidl_stream_writer_reset(QidlStreamWriter *w, GByteArray *out)
+{
+    g_return_if_fail(w != NULL);
+    g_return_if_fail(out != NULL);
+
+    w->out = out;
+    w->finished = FALSE;
+    w->in_device = FALSE;
+    if (!w->start_failed) {
+        g_clear_error(&w->sticky);
+    }
+    w->buf.len = w->start_buf;
+    w->n_spans = w->start_spans;
+    w->stream_len = w->start_len;
+    w->n_records = w->start_records;
+    for (guint i = 0; w->extras && i < w->extras->len; i++) {
+        const QidlStreamExtra *e = g_ptr_array_index(w->extras, i);
+
+        /* write_start() placed those without an "after". */
+        w->extra_done[i] = e->after == NULL;
+    }
+    big_empty(&w->big);
+    strset_empty(&w->names);
+    strset_empty(&w->devices);
+    /* @used may keep its marks: serials are never reused. */
+    w->n_undo = 0;
+    w->n_frames = 0;
+    qidl_stream__fields_empty(&w->tables);
+    /* Its indices are of the last stream's names. */
+    memset(w->name_cache, 0, sizeof(w->name_cache));
 }
 
 void qidl_stream_writer_free(QidlStreamWriter *w)

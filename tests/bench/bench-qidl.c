@@ -132,12 +132,14 @@ const BenchCodec bench_codec_legacy = {
 static gboolean native_encode(BenchWorkload *w, GByteArray *out,
                               GError **error)
 {
-    g_autoptr(QidlStreamWriter) sw =
-        qidl_stream_writer_new(out, "qidl-bench", "1",
-                               QIDL_STREAM_WRITE_BORROW);
-
-    return qidl_device_set_save_stream(w->src_set, sw, error) &&
-           qidl_stream_writer_finish(sw, error);
+    if (w->writer) {
+        qidl_stream_writer_reset(w->writer, out);
+    } else {
+        w->writer = qidl_stream_writer_new(out, "qidl-bench", "1",
+                                           QIDL_STREAM_WRITE_BORROW);
+    }
+    return qidl_device_set_save_stream(w->src_set, w->writer, error) &&
+           qidl_stream_writer_finish(w->writer, error);
 }
 
 static gboolean native_decode(BenchWorkload *w, const guint8 *data, gsize len,

@@ -34,6 +34,7 @@
 #include <glib.h>
 #include <qidl/devices.h>
 #include <qidl/filter.h>
+#include <qidl/stream.h>
 
 G_BEGIN_DECLS
 
@@ -118,6 +119,9 @@ typedef struct {
     QidlFilterSet *filters;     /* source -> destination build */
     QidlFilterSet *back_filters;/* destination -> source build */
     GBytes *legacy;             /* the legacy bytes, for the memcpy floor */
+    /* The native codec's writer, reset for each encode as a program that
+     * saves again and again would; NULL until the first. */
+    QidlStreamWriter *writer;
     gpointer priv;
 } BenchWorkload;
 

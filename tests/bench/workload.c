@@ -216,6 +216,7 @@ void bench_workload_free(BenchWorkload *w)
     if (w->legacy) {
         g_bytes_unref(w->legacy);
     }
+    qidl_stream_writer_free(w->writer);
     if (p->big_src) {
         qidl_release_BigState(p->big_src, NULL);
         qidl_release_BigState(p->big_dst, NULL);

@@ -2643,6 +2643,209 @@ static void test_stream__scalar_fields_names_over_limit_fail(void **state)
     }
 }
 
+/* ---- qidl_stream_writer_reset() ---- */
+
+typedef struct {
+    Pic pic;
+    FieldsDev f;
+    Big *big;
+} ResetState;
+
+static void reset_device(QidlStreamWriter *w, guint which, const char *path,
+                         ResetState *st)
+{
+    g_autoptr(GError) error = NULL;
+    QidlVisitor *v = NULL;
+
+    switch (which) {
+    case 0:
+        v = qidl_stream_writer_begin_device(w, "i8259", path, 1);
+        assert_true(visit_pic(v, "pic", &st->pic, &error));
+        break;
+    case 1:
+        v = qidl_stream_writer_begin_device(w, "fields", path, 1);
+        assert_true(fields_dev_visit(v, "dev", &st->f, fields_run,
+                                     FIELDS_RUN_LEN, TRUE, &error));
+        break;
+    default:
+        v = qidl_stream_writer_begin_device(w, "big", path, 1);
+        assert_true(visit_big(v, "big", st->big, &error));
+        break;
+    }
+    assert_true(qidl_stream_writer_end_device(w, &error));
+    assert_null(error);
+}
+
+/*
+ * Stream @which: 0: the PIC, a run of fields, big values; 1: the same in
+ * another order, so that names and tables get other indices; 2: the PIC.
+ */
+static void reset_write(QidlStreamWriter *w, guint which, ResetState *st)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (which == 0) {
+        reset_device(w, 0, "/machine/pic", st);
+        reset_device(w, 1, "/f", st);
+        reset_device(w, 2, "/big", st);
+    } else if (which == 1) {
+        reset_device(w, 1, "/f", st);
+        reset_device(w, 2, "/big2", st);
+        reset_device(w, 0, "/machine/pic", st);
+    } else {
+        reset_device(w, 0, "/machine/pic", st);
+    }
+    assert_true(qidl_stream_writer_finish(w, &error));
+    assert_null(error);
+}
+
+/* Stream @which from a new writer. */
+static GByteArray *reset_fresh(const QidlStreamInfo *info,
+                               QidlStreamWriteFlags flags, guint which,
+                               ResetState *st)
+{
+    GByteArray *out = g_byte_array_new();
+    g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new_full(out, info,
+                                                                flags);
+
+    reset_write(w, which, st);
+    return out;
+}
+
+/*
+ * A writer reset between streams writes what new writers write: after a
+ * finished stream, after a device abandoned half-way, after a failure;
+ * with metadata and preserved records placed first, after a device and at
+ * the end; plain, compressed and borrowing.
+ */
+static void test_stream__writer_reset_same_bytes(void **state)
+{
+    static const QidlStreamWriteFlags flags[] = {
+        QIDL_STREAM_WRITE_NONE, QIDL_STREAM_WRITE_ZSTD,
+        QIDL_STREAM_WRITE_BORROW,
+    };
+    static const guint order[] = { 0, 1, 0, 2, 1 };
+    g_autoptr(GByteArray) s = golden_copy();
+    g_autoptr(QidlStreamInfo) info = NULL;
+    g_autoptr(QidlTree) tree = NULL;
+    g_autoptr(GError) error = NULL;
+    ResetState st = { { 0x10, { 1, 2 } } };
+
+    insert_record(s, end_offset(s), 0x85, (const guint8 *)"late", 4);
+    insert_record(s, 26, 0x90, (const guint8 *)"\x00\x01", 2);
+    tree = qidl_stream_read_tree(s->data, s->len, &info, &error);
+    assert_null(error);
+    assert_int_equal(qidl_stream_info_get_n_records(info), 2);
+    qidl_stream_info_set_metadata(info, "machine", "pc-q35-7.2");
+    fields_dev_init(&st.f);
+    st.big = g_new0(Big, 1);
+    big_init(st.big);
+
+    for (guint i = 0; i < G_N_ELEMENTS(flags); i++) {
+        g_autoptr(GByteArray) first = g_byte_array_new();
+        g_autoptr(QidlStreamWriter) w =
+            qidl_stream_writer_new_full(first, info, flags[i]);
+        g_autoptr(GByteArray) expect = NULL;
+        QidlVisitor *v;
+
+        reset_write(w, order[0], &st);
+        expect = reset_fresh(info, flags[i], order[0], &st);
+        assert_bytes_equal(first, expect);
+
+        for (guint k = 1; k < G_N_ELEMENTS(order); k++) {
+            g_autoptr(GByteArray) out = g_byte_array_new();
+            g_autoptr(GByteArray) fresh = reset_fresh(info, flags[i],
+                                                      order[k], &st);
+
+            qidl_stream_writer_reset(w, out);
+            reset_write(w, order[k], &st);
+            assert_bytes_equal(out, fresh);
+        }
+
+        /* A device left half-way, then a reset. */
+        {
+            g_autoptr(GByteArray) out = g_byte_array_new();
+            g_autoptr(GByteArray) fresh = reset_fresh(info, flags[i], 1,
+                                                      &st);
+            g_autoptr(GByteArray) dropped = g_byte_array_new();
+
+            qidl_stream_writer_reset(w, dropped);
+            reset_device(w, 0, "/machine/pic", &st);
+            v = qidl_stream_writer_begin_device(w, "fields", "/f", 1);
+            assert_true(qidl_visit_start_struct(v, "dev", &error));
+            assert_true(qidl_visit_uint8(v, "extra", &st.pic.irr, &error));
+            qidl_stream_writer_reset(w, out);
+            reset_write(w, 1, &st);
+            assert_bytes_equal(out, fresh);
+            assert_int_equal(dropped->len, 0);
+        }
+
+        /* A failed stream, then a reset. */
+        {
+            g_autoptr(GByteArray) failed = g_byte_array_new();
+            g_autoptr(GByteArray) out = g_byte_array_new();
+            g_autoptr(GByteArray) fresh = reset_fresh(info, flags[i], 0,
+                                                      &st);
+
+            qidl_stream_writer_reset(w, failed);
+            assert_false(visit_bad_string(qidl_stream_writer_begin_device(
+                                              w, "uart", "/machine/uart", 1),
+                                          "uart", NULL));
+            assert_false(qidl_stream_writer_end_device(w, NULL));
+            assert_false(qidl_stream_writer_finish(w, &error));
+            assert_error(error, QIDL_ERROR_INVALID);
+            g_clear_error(&error);
+            assert_int_equal(failed->len, 0);
+            qidl_stream_writer_reset(w, out);
+            reset_write(w, 0, &st);
+            assert_bytes_equal(out, fresh);
+        }
+
+        /* Into the array of the last stream: appended, as finish() does. */
+        {
+            g_autoptr(GByteArray) both = reset_fresh(info, flags[i], 0, &st);
+            g_autoptr(GByteArray) pic = reset_fresh(info, flags[i], 2, &st);
+
+            qidl_stream_writer_reset(w, first);
+            reset_write(w, 2, &st);
+            g_byte_array_append(both, pic->data, pic->len);
+            assert_bytes_equal(first, both);
+        }
+    }
+    g_free(st.big->text);
+    g_free(st.big);
+}
+
+/* A writer that failed when it was made fails each stream after a reset. */
+static void test_stream__writer_reset_bad_producer_fail(void **state)
+{
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    g_autoptr(GByteArray) again = g_byte_array_new();
+    g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(out, "t\xff", "1",
+                                                           0);
+    g_autoptr(GError) error = NULL;
+    Pic pic = { 0x10, { 1, 2 } };
+
+    assert_false(qidl_stream_writer_finish(w, &error));
+    assert_error(error, QIDL_ERROR_INVALID);
+    assert_message(error, "producer is not UTF-8 of at most 65535 bytes");
+    g_clear_error(&error);
+
+    for (guint i = 0; i < 3; i++) {
+        qidl_stream_writer_reset(w, again);
+        assert_true(visit_pic(qidl_stream_writer_begin_device(
+                                  w, "i8259", "/machine/pic", 1),
+                              "pic", &pic, &error));
+        assert_false(qidl_stream_writer_end_device(w, NULL));
+        assert_false(qidl_stream_writer_finish(w, &error));
+        assert_error(error, QIDL_ERROR_INVALID);
+        assert_message(error, "producer is not UTF-8 of at most 65535 bytes");
+        g_clear_error(&error);
+    }
+    assert_int_equal(out->len, 0);
+    assert_int_equal(again->len, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2706,6 +2909,8 @@ int main(void)
         cmocka_unit_test(test_stream__scalar_fields_writer_fail),
         cmocka_unit_test(test_stream__scalar_fields_known_twice_fail),
         cmocka_unit_test(test_stream__scalar_fields_names_over_limit_fail),
+        cmocka_unit_test(test_stream__writer_reset_same_bytes),
+        cmocka_unit_test(test_stream__writer_reset_bad_producer_fail),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

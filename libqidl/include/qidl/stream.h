@@ -312,6 +312,23 @@ gboolean qidl_stream_writer_end_device(QidlStreamWriter *w, GError **error);
  */
 gboolean qidl_stream_writer_finish(QidlStreamWriter *w, GError **error);
 
+/**
+ * qidl_stream_writer_reset:
+ * @w: a writer
+ * @out: (transfer none): where the next finish() appends; may be the array
+ *   of the last stream
+ *
+ * Starts a new stream, as a writer made anew with the same arguments
+ * would: the same header, metadata and preserved records, and the same
+ * bytes for the same visits.  What @w was writing is forgotten, whether it
+ * finished, failed or stopped inside a device.  @w keeps the memory it
+ * grew (buffers, name table), so that a program that saves again and
+ * again (checkpoints, benchmarks) allocates next to nothing per stream.
+ * A writer that failed when it was made (an invalid producer name, say)
+ * fails every stream the same way.
+ */
+void qidl_stream_writer_reset(QidlStreamWriter *w, GByteArray *out);
+
 /* Frees @w (NULL is allowed); never @out. */
 void qidl_stream_writer_free(QidlStreamWriter *w);
 
