@@ -72,6 +72,16 @@ static void chunks_free(Chunk *c)
     }
 }
 
+/* Empties the chunks, keeping the newest for the next stream. */
+static void chunks_empty(Chunk **chunks)
+{
+    if (*chunks) {
+        chunks_free((*chunks)->next);
+        (*chunks)->next = NULL;
+        (*chunks)->used = 0;
+    }
+}
+
 /*
  * A set of strings of the stream, by index in order of addition, with an
  * open-addressing hash table to find duplicates.  Each is @len bytes at
@@ -248,6 +258,15 @@ static void strset_clear(StrSet *t)
 {
     g_free(t->entries);
     g_free(t->slots);
+}
+
+/* Empties @t, keeping its memory. */
+static void strset_empty(StrSet *t)
+{
+    t->n = 0;
+    if (t->slots) {
+        memset(t->slots, 0, (t->mask + 1) * sizeof(guint32));
+    }
 }
 
 /* The kinds of string in QidlStreamReader.devices. */
@@ -524,31 +543,73 @@ truncated:
     return FALSE;
 }
 
-QidlStreamReader *qidl_stream_reader_new(const guint8 *data, gsize len,
-                                         GError **error)
+/* Opens the stream @data of a reader in its first state. */
+static gboolean reader_open(QidlStreamReader *r, const guint8 *data,
+                            gsize len, GError **error)
 {
-    g_autoptr(QidlStreamReader) r = NULL;
     gboolean compressed = FALSE;
 
-    g_return_val_if_fail(data != NULL || len == 0, NULL);
-
-    r = g_new0(QidlStreamReader, 1);
     r->data = data ? data : (const guint8 *)"";
     r->len = len;
     if (len >= STREAM_MAGIC_LEN &&
         memcmp(data, qidl_stream__zmagic, STREAM_MAGIC_LEN) == 0) {
         if (!decompress(data + STREAM_MAGIC_LEN, len - STREAM_MAGIC_LEN,
                         &r->owned, &r->len, error)) {
-            return NULL;
+            return FALSE;
         }
         r->data = r->owned;
         compressed = TRUE;
     }
     if (!read_header(r, error)) {
-        return NULL;
+        return FALSE;
     }
     r->info->compressed = compressed;
+    return TRUE;
+}
+
+QidlStreamReader *qidl_stream_reader_new(const guint8 *data, gsize len,
+                                         GError **error)
+{
+    g_autoptr(QidlStreamReader) r = NULL;
+
+    g_return_val_if_fail(data != NULL || len == 0, NULL);
+
+    r = g_new0(QidlStreamReader, 1);
+    if (!reader_open(r, data, len, error)) {
+        return NULL;
+    }
     return g_steal_pointer(&r);
+}
+
+gboolean qidl_stream_reader_reset(QidlStreamReader *r, const guint8 *data,
+                                  gsize len, GError **error)
+{
+    QidlStreamReader keep;
+
+    g_return_val_if_fail(r != NULL, FALSE);
+    g_return_val_if_fail(data != NULL || len == 0, FALSE);
+
+    g_free(r->owned);
+    qidl_stream_info_free(r->info);
+    /* The first state, as qidl_stream_reader_new() makes it, but for the
+     * memory kept: the string chunks, the sets, the tables' cache and the
+     * spare device visitor, emptied. */
+    keep = *r;
+    memset(r, 0, sizeof(*r));
+    r->chunks = keep.chunks;
+    chunks_empty(&r->chunks);
+    r->names = keep.names;
+    strset_empty(&r->names);
+    r->devices = keep.devices;
+    strset_empty(&r->devices);
+    r->tables = keep.tables;
+    qidl_stream__fields_empty(&r->tables);
+    r->spare = keep.spare;
+    if (!reader_open(r, data, len, error)) {
+        r->failed = TRUE;
+        return FALSE;
+    }
+    return TRUE;
 }
 
 void qidl_stream_reader_free(QidlStreamReader *r)

@@ -145,11 +145,14 @@ static gboolean native_encode(BenchWorkload *w, GByteArray *out,
 static gboolean native_decode(BenchWorkload *w, const guint8 *data, gsize len,
                               GError **error)
 {
-    g_autoptr(QidlStreamReader) r = qidl_stream_reader_new(data, len, error);
+    QidlStreamReader *r = w->reader;
     const QidlStreamDevice *dev;
     guint loaded = 0;
 
-    if (!r) {
+    if (r && !qidl_stream_reader_reset(r, data, len, error)) {
+        return FALSE;
+    }
+    if (!r && !(r = w->reader = qidl_stream_reader_new(data, len, error))) {
         return FALSE;
     }
     for (;;) {

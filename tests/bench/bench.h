@@ -119,9 +119,11 @@ typedef struct {
     QidlFilterSet *filters;     /* source -> destination build */
     QidlFilterSet *back_filters;/* destination -> source build */
     GBytes *legacy;             /* the legacy bytes, for the memcpy floor */
-    /* The native codec's writer, reset for each encode as a program that
-     * saves again and again would; NULL until the first. */
+    /* The native codec's writer and reader, reset for each stream as a
+     * program that saves or loads again and again would; NULL until the
+     * first. */
     QidlStreamWriter *writer;
+    QidlStreamReader *reader;
     gpointer priv;
 } BenchWorkload;
 

@@ -217,6 +217,7 @@ void bench_workload_free(BenchWorkload *w)
         g_bytes_unref(w->legacy);
     }
     qidl_stream_writer_free(w->writer);
+    qidl_stream_reader_free(w->reader);
     if (p->big_src) {
         qidl_release_BigState(p->big_src, NULL);
         qidl_release_BigState(p->big_dst, NULL);

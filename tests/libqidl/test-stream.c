@@ -2846,6 +2846,229 @@ static void test_stream__writer_reset_bad_producer_fail(void **state)
     assert_int_equal(again->len, 0);
 }
 
+/* ---- qidl_stream_reader_reset() ---- */
+
+/*
+ * Reads every device of @r's stream into @dst by type, logging what the
+ * reader says of the stream (devices, then the info at the end) in @log.
+ */
+static void reset_read(QidlStreamReader *r, GString *log, ResetState *dst)
+{
+    g_autoptr(GError) error = NULL;
+    const QidlStreamInfo *info = qidl_stream_reader_get_info(r);
+    const QidlStreamDevice *dev;
+    g_autofree const char **keys = NULL;
+
+    while (qidl_stream_reader_next(r, &dev, &error) && dev) {
+        g_autoptr(QidlVisitor) in = qidl_stream_reader_device_visitor(r, 0);
+        gboolean ok;
+
+        g_string_append_printf(log, "%s %s %u %s %" G_GSIZE_FORMAT "\n",
+                               dev->type_name, dev->instance_path,
+                               dev->version, dev->name, dev->offset);
+        if (strcmp(dev->type_name, "i8259") == 0) {
+            ok = visit_pic(in, "pic", &dst->pic, &error);
+        } else if (strcmp(dev->type_name, "fields") == 0) {
+            ok = fields_dev_visit(in, "dev", &dst->f, fields_run,
+                                  FIELDS_RUN_LEN, TRUE, &error);
+        } else {
+            g_free(dst->big->text);
+            dst->big->text = NULL;
+            ok = visit_big(in, "big", dst->big, &error);
+        }
+        assert_true(ok && qidl_visitor_complete(in, &error));
+    }
+    assert_null(error);
+    g_string_append_printf(log, "%s %s %u %s %u\n",
+                           qidl_stream_info_get_producer(info),
+                           qidl_stream_info_get_producer_version(info),
+                           qidl_stream_info_get_flags(info),
+                           qidl_stream_info_get_compressed(info) ? "z" : "-",
+                           qidl_stream_info_get_n_records(info));
+    keys = qidl_stream_info_get_metadata_keys(info);
+    for (guint i = 0; keys[i]; i++) {
+        g_string_append_printf(log, "%s=%s\n", keys[i],
+                               qidl_stream_info_get_metadata(info, keys[i]));
+    }
+}
+
+/* The devices of the types @log names hold the same state in @a and @b. */
+static void reset_assert_loaded(const char *log, const ResetState *a,
+                                const ResetState *b)
+{
+    if (strstr(log, "i8259 ")) {
+        assert_memory_equal(&a->pic, &b->pic, sizeof(a->pic));
+    }
+    if (strstr(log, "fields ")) {
+        assert_fields_dev_equal(&a->f, &b->f);
+    }
+    if (!strstr(log, "big ")) {
+        return;
+    }
+    assert_memory_equal(a->big->ram, b->big->ram, sizeof(a->big->ram));
+    assert_memory_equal(a->big->words, b->big->words, sizeof(a->big->words));
+    assert_memory_equal(a->big->flags, b->big->flags, sizeof(a->big->flags));
+    assert_string_equal(a->big->text, b->big->text);
+    assert_memory_equal(a->big->small, b->big->small, sizeof(a->big->small));
+    assert_int_equal(a->big->last, b->big->last);
+}
+
+/*
+ * A reader reset between streams reads what new readers read: plain and
+ * compressed streams whose names have other indices, metadata and
+ * preserved records; after a failed stream and after a refused header.
+ */
+static void test_stream__reader_reset_reads_alike(void **state)
+{
+    g_autoptr(GByteArray) s = golden_copy();
+    g_autoptr(QidlStreamInfo) info = NULL;
+    g_autoptr(QidlTree) tree = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlStreamReader) r = NULL;
+    GByteArray *streams[5];
+    ResetState src = { { 0x10, { 1, 2 } } };
+    ResetState dst = { { 0 } };
+    static const guint8 garbage[] = "not a stream at all, not at all";
+
+    insert_record(s, end_offset(s), 0x85, (const guint8 *)"late", 4);
+    insert_record(s, 26, 0x90, (const guint8 *)"\x00\x01", 2);
+    tree = qidl_stream_read_tree(s->data, s->len, &info, &error);
+    assert_null(error);
+    qidl_stream_info_set_metadata(info, "machine", "pc-q35-7.2");
+    fields_dev_init(&src.f);
+    src.big = g_new0(Big, 1);
+    big_init(src.big);
+    dst.big = g_new0(Big, 1);
+    streams[0] = reset_fresh(info, 0, 0, &src);
+    streams[1] = reset_fresh(info, 0, 1, &src);
+    streams[2] = reset_fresh(info, QIDL_STREAM_WRITE_ZSTD, 1, &src);
+    streams[3] = reset_fresh(info, 0, 2, &src);
+    streams[4] = golden_copy();
+
+    for (guint k = 0; k < 2 * G_N_ELEMENTS(streams); k++) {
+        GByteArray *cur = streams[(k * 3) % G_N_ELEMENTS(streams)];
+        g_autoptr(GString) got = g_string_new(NULL);
+        g_autoptr(GString) want = g_string_new(NULL);
+        g_autoptr(QidlStreamReader) fresh =
+            qidl_stream_reader_new(cur->data, cur->len, &error);
+
+        assert_non_null(fresh);
+        reset_read(fresh, want, &dst);
+        if (!r) {
+            r = qidl_stream_reader_new(cur->data, cur->len, &error);
+        } else {
+            assert_true(qidl_stream_reader_reset(r, cur->data, cur->len,
+                                                 &error));
+        }
+        assert_null(error);
+        memset(&dst.pic, 0, sizeof(dst.pic));
+        memset(&dst.f, 0, sizeof(dst.f));
+        g_free(dst.big->text);
+        memset(dst.big, 0, sizeof(*dst.big));
+        reset_read(r, got, &dst);
+        assert_string_equal(got->str, want->str);
+        if (cur != streams[4]) {
+            reset_assert_loaded(got->str, &dst, &src);
+        }
+    }
+
+    /* A stream that fails half-way, then a good one. */
+    {
+        g_autoptr(GByteArray) bad = reset_fresh(info, 0, 0, &src);
+        g_autoptr(GString) got = g_string_new(NULL);
+        g_autoptr(GString) want = g_string_new(NULL);
+        g_autoptr(QidlStreamReader) fresh =
+            qidl_stream_reader_new(streams[1]->data, streams[1]->len, NULL);
+        const QidlStreamDevice *dev;
+
+        bad->data[bad->len - 30] ^= 0x40;
+        assert_true(qidl_stream_reader_reset(r, bad->data, bad->len,
+                                             &error));
+        while (qidl_stream_reader_next(r, &dev, &error) && dev) {
+        }
+        assert_error(error, QIDL_ERROR_INVALID);
+        g_clear_error(&error);
+        reset_read(fresh, want, &dst);
+        assert_true(qidl_stream_reader_reset(r, streams[1]->data,
+                                             streams[1]->len, &error));
+        reset_read(r, got, &dst);
+        assert_string_equal(got->str, want->str);
+    }
+
+    /* A header refused as by a new reader, then a good stream. */
+    {
+        g_autoptr(GError) fresh_error = NULL;
+        g_autoptr(GString) got = g_string_new(NULL);
+        g_autoptr(GString) want = g_string_new(NULL);
+        g_autoptr(QidlStreamReader) fresh = NULL;
+
+        assert_null(qidl_stream_reader_new(garbage, sizeof(garbage),
+                                           &fresh_error));
+        assert_false(qidl_stream_reader_reset(r, garbage, sizeof(garbage),
+                                              &error));
+        assert_non_null(error);
+        assert_int_equal(error->code, fresh_error->code);
+        assert_string_equal(error->message, fresh_error->message);
+        g_clear_error(&error);
+        fresh = qidl_stream_reader_new(streams[2]->data, streams[2]->len,
+                                       NULL);
+        reset_read(fresh, want, &dst);
+        assert_true(qidl_stream_reader_reset(r, streams[2]->data,
+                                             streams[2]->len, &error));
+        reset_read(r, got, &dst);
+        assert_string_equal(got->str, want->str);
+        reset_assert_loaded(got->str, &dst, &src);
+    }
+
+    /*
+     * A run's table met in the last stream, where its names had the
+     * indices that other names have in this one ("v32" where "u32" was):
+     * refused as by a new reader, not taken for the table's names.
+     */
+    {
+        g_autoptr(GByteArray) x = write_fields(&src.f, 1, fields_run,
+                                               FIELDS_RUN_LEN, TRUE);
+        g_autoptr(GByteArray) y = write_fields(&src.f, 1, run_v32,
+                                               FIELDS_RUN_LEN, TRUE);
+        g_autoptr(GError) fresh_error = read_fields(y, 1, &dst.f, TRUE, 0);
+        g_autoptr(QidlStreamReader) r2 = NULL;
+        const QidlStreamDevice *dev;
+
+        assert_non_null(fresh_error);
+        for (guint k = 0; k < 2; k++) {
+            const GByteArray *cur = k ? y : x;
+            g_autoptr(QidlVisitor) in = NULL;
+            gboolean ok;
+
+            /* A new reader first: it learns the table from @x. */
+            if (!r2) {
+                r2 = qidl_stream_reader_new(cur->data, cur->len, &error);
+            } else {
+                assert_true(qidl_stream_reader_reset(r2, cur->data, cur->len,
+                                                     &error));
+            }
+            assert_true(qidl_stream_reader_next(r2, &dev, &error));
+            in = qidl_stream_reader_device_visitor(r2, 0);
+            ok = fields_dev_visit(in, "dev", &dst.f, fields_run,
+                                  FIELDS_RUN_LEN, TRUE, &error) &&
+                 qidl_visitor_complete(in, &error);
+            assert_int_equal(ok, !k);
+        }
+        assert_non_null(error);
+        assert_int_equal(error->code, fresh_error->code);
+        assert_string_equal(error->message, fresh_error->message);
+        g_clear_error(&error);
+    }
+
+    for (guint i = 0; i < G_N_ELEMENTS(streams); i++) {
+        g_byte_array_unref(streams[i]);
+    }
+    g_free(src.big->text);
+    g_free(src.big);
+    g_free(dst.big->text);
+    g_free(dst.big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2911,6 +3134,7 @@ int main(void)
         cmocka_unit_test(test_stream__scalar_fields_names_over_limit_fail),
         cmocka_unit_test(test_stream__writer_reset_same_bytes),
         cmocka_unit_test(test_stream__writer_reset_bad_producer_fail),
+        cmocka_unit_test(test_stream__reader_reset_reads_alike),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

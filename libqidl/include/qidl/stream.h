@@ -437,7 +437,7 @@ const QidlStreamInfo *qidl_stream_reader_get_info(const QidlStreamReader *r);
  * tree reader checks everything.
  *
  * Returns: FALSE with @error set on failure; after a failure the reader
- * can only be freed.
+ * can only be freed or reset.
  */
 gboolean qidl_stream_reader_next(QidlStreamReader *r,
                                  const QidlStreamDevice **out,
@@ -461,6 +461,26 @@ gboolean qidl_stream_reader_next(QidlStreamReader *r,
  */
 QidlVisitor *qidl_stream_reader_device_visitor(QidlStreamReader *r,
                                                QidlTreeInputFlags flags);
+
+/**
+ * qidl_stream_reader_reset:
+ * @r: a reader
+ * @data: (transfer none): the next stream, plain or zstd-compressed; must
+ *   outlive the reader or its next reset
+ * @len: its length
+ * @error: return location for a GError
+ *
+ * Starts reading another stream, as qidl_stream_reader_new() would, but
+ * keeping the memory @r grew (name table, strings, a device visitor), so
+ * that a program that loads again and again allocates next to nothing
+ * per stream.  Whatever @r handed out for the last stream (devices, info,
+ * names) is gone; free its device visitors first.  Works after a failure.
+ *
+ * Returns: TRUE, or FALSE with @error set if @data's header is not a
+ * stream's (then @r can only be reset again or freed).
+ */
+gboolean qidl_stream_reader_reset(QidlStreamReader *r, const guint8 *data,
+                                  gsize len, GError **error);
 
 /* Frees @r (NULL is allowed); never the data given to it. */
 void qidl_stream_reader_free(QidlStreamReader *r);
