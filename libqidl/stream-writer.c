@@ -509,7 +509,18 @@ struct QidlStreamWriter {
     gsize start_len;
     guint32 start_records;
     gboolean start_failed;
-    StrSet names;              /* the name table */
+    /*
+     * The name table.  Its first @n_defined names are this stream's.  A
+     * writer reset keeps the last stream's table: while this stream
+     * defines the same names in the same order, the next of them is
+     * "defined" by counting it, its bytes, index and hash already in
+     * place, and the run tables' and names' caches stay right.  At the
+     * first name that differs, the names past @n_defined are dropped
+     * (names_truncate()), and with them the caches' entries.
+     */
+    StrSet names;
+    guint32 n_defined;
+    guint32 n_truncated;       /* names_truncate() calls, ever */
     StrSet devices;            /* instance paths and top-level names */
     guint32 n_records;
     /* Not next to @in_device: a check of both would be one 8-byte load
@@ -932,14 +943,13 @@ void qidl_stream_writer_reset(QidlStreamWriter *w, GByteArray *out)
         w->extra_done[i] = e->after == NULL;
     }
     big_empty(&w->big);
-    strset_empty(&w->names);
+    /* The last stream's names stay, to be defined again in their order
+     * (@n_defined); so do the caches of their indices. */
+    w->n_defined = 0;
     strset_empty(&w->devices);
     /* @used may keep its marks: serials are never reused. */
     w->n_undo = 0;
     w->n_frames = 0;
-    qidl_stream__fields_empty(&w->tables);
-    /* Its indices are of the last stream's names. */
-    memset(w->name_cache, 0, sizeof(w->name_cache));
 }
 
 void qidl_stream_writer_free(QidlStreamWriter *w)
@@ -1014,6 +1024,84 @@ static inline guint64 name_word(const void *p, gsize len, gsize i,
     return b[0] | (guint64)b[n / 2] << 8 | (guint64)b[n - 1] << 16;
 }
 
+/* The hash name_ref_len() computes for the @len (> 0) bytes of @name. */
+static guint32 name_hash(const char *name, gsize len)
+{
+    guint64 h = 0x9e3779b97f4a7c15u;
+
+    for (gsize i = 0; i < len; i += 8) {
+        h = mix64(h ^ name_word(name, len, i, NULL));
+    }
+    return hash_final(h, len);
+}
+
+/*
+ * Drops the names past this stream's (left by the last stream), and the
+ * run tables' cache, which may hold their indices.  The names' cache by
+ * address checks an entry's index against the table's size and bytes.
+ */
+static G_NO_INLINE void names_truncate(QidlStreamWriter *w)
+{
+    StrSet *t = &w->names;
+
+    if (w->n_defined >= t->n) {
+        return;
+    }
+    t->bytes.len = t->entries[w->n_defined].off - 1;
+    t->n = w->n_defined;
+    memset(t->slots, 0, (t->mask + 1) * sizeof(guint32));
+    for (guint32 i = 0; i < t->n; i++) {
+        strset_insert_slot(t, i);
+    }
+    qidl_stream__fields_empty(&w->tables);
+    w->n_truncated++;
+}
+
+/*
+ * Whether name @idx of the table may be used now, defining it if it is
+ * the next of the last stream's names: TRUE if this stream defined it
+ * already, or now.
+ */
+static inline gboolean name_defined(QidlStreamWriter *w, guint32 idx)
+{
+    if (G_LIKELY(idx < w->n_defined)) {
+        return TRUE;
+    }
+    if (idx == w->n_defined && idx < w->names.n) {
+        w->n_defined++;
+        return TRUE;
+    }
+    return FALSE;
+}
+
+static gboolean name_ref_len(QidlVisitor *v, const char *name, gsize len,
+                             guint16 *out, GError **error);
+
+/*
+ * name_ref_len() while the last stream's names are left past this
+ * stream's: @name is found there and defined (name_defined()), or the
+ * streams part.
+ */
+static G_NO_INLINE gboolean name_ref_replay(QidlVisitor *v, const char *name,
+                                            gsize len, guint16 *out,
+                                            GError **error)
+{
+    QidlStreamWriter *w = to_wv(v)->w;
+
+    if (len > 0 && len <= QIDL_LIMIT_NAME_LEN) {
+        guint32 free_slot;
+        gint64 idx = strset_find(&w->names, 0, name, len,
+                                 name_hash(name, len), &free_slot);
+
+        if (idx >= 0 && name_defined(w, (guint32)idx)) {
+            *out = (guint16)idx;
+            return TRUE;
+        }
+    }
+    names_truncate(w);
+    return name_ref_len(v, name, len, out, error);
+}
+
 /*
  * The stream-wide index of @name, defining it if this is its first use.
  * Most names of a stream are used once, so this is mostly a definition.
@@ -1033,7 +1121,9 @@ static gboolean name_ref_len(QidlVisitor *v, const char *name, gsize len,
     gsize off;
     guint8 *dst;
 
-
+    if (G_UNLIKELY(w->n_defined != t->n)) {
+        return name_ref_replay(v, name, len, out, error);
+    }
     if (len == 0 || len > QIDL_LIMIT_NAME_LEN) {
         goto invalid;
     }
@@ -1086,6 +1176,7 @@ static gboolean name_ref_len(QidlVisitor *v, const char *name, gsize len,
     }
     dst[0] = (guint8)len;
     *out = (guint16)strset_commit(t, 0, off, len, hash, free_slot);
+    w->n_defined = t->n;
     if (G_UNLIKELY(t->n > w->used_cap)) {
         guint32 cap = MAX(w->used_cap * 2, STRSET_FIRST_CAP);
 
@@ -1116,9 +1207,10 @@ static gboolean name_ref(QidlVisitor *v, const char *name, guint16 *out,
     QidlStreamWriter *w = to_wv(v)->w;
     const StrSet *t = &w->names;
     guint slot = name_cache_slot(name);
+    guint32 idx = w->name_cache[slot].idx;
 
-    if (w->name_cache[slot].name == name) {
-        guint32 idx = w->name_cache[slot].idx;
+    /* The table may have lost the entry (names_truncate()). */
+    if (w->name_cache[slot].name == name && idx < t->n) {
         const StrEntry *e = &t->entries[idx];
         const char *known = (const char *)t->bytes.data + e->off;
         gsize i = 0;
@@ -1127,7 +1219,7 @@ static gboolean name_ref(QidlVisitor *v, const char *name, guint16 *out,
         while (i < e->len && name[i] == known[i]) {
             i++;
         }
-        if (i == e->len && name[i] == '\0') {
+        if (i == e->len && name[i] == '\0' && name_defined(w, idx)) {
             *out = (guint16)idx;
             return TRUE;
         }
@@ -1548,6 +1640,7 @@ static gboolean writer_scalar_fields(QidlVisitor *v,
     QidlStreamWriter *w = to_wv(v)->w;
     const guint16 *known;
     guint16 *learn = NULL;
+    guint32 truncated;
     WriteFrame *f;
     guint64 mark;
     guint8 *p;
@@ -1564,6 +1657,7 @@ static gboolean writer_scalar_fields(QidlVisitor *v,
     if (!known) {
         learn = qidl_stream__fields_room(&w->tables, n_fields);
     }
+    truncated = w->n_truncated;
     if (G_UNLIKELY(w->undo_cap - w->n_undo < n_fields)) {
         w->undo_cap = MAX(w->undo_cap * 2, MAX(w->n_undo + n_fields, 64));
         w->undo = g_renew(UsedUndo, w->undo, w->undo_cap);
@@ -1576,16 +1670,22 @@ static gboolean writer_scalar_fields(QidlVisitor *v,
         guint64 *slot;
         guint16 idx;
 
-        if (known) {
+        /* A known table's names were defined in this stream, or are
+         * the next of the last stream's; if not, the rest of it goes
+         * the long way. */
+        if (known && G_LIKELY(name_defined(w, known[i]))) {
             idx = known[i];
         } else {
+            known = NULL;
             g_return_val_if_fail(fld->name[fld->name_len] == '\0', FALSE);
             qidl_visitor__push_field(v, fld);
             if (!name_ref_len(v, fld->name, fld->name_len, &idx, error)) {
                 return FALSE;
             }
             qidl_visitor__pop_field(v);
-            learn[i] = idx;
+            if (learn) {
+                learn[i] = idx;
+            }
         }
         /* name_ref_len() may have grown @used. */
         slot = &w->used[idx];
@@ -1602,7 +1702,8 @@ static gboolean writer_scalar_fields(QidlVisitor *v,
     }
     w->buf.len = (gsize)(p - w->buf.data);
     f->n += n_fields;
-    if (!known) {
+    /* Not if names_truncate() emptied the cache the room was in. */
+    if (learn && truncated == w->n_truncated) {
         qidl_stream__fields_add(&w->tables, fields, n_fields);
     }
     return TRUE;
@@ -1687,7 +1788,7 @@ QidlVisitor *qidl_stream_writer_begin_device(QidlStreamWriter *w,
     qidl_visitor__init(&w->v.parent, QIDL_VISITOR_OUTPUT);
     w->in_device = TRUE;
     undo_used(w, 0);
-    w->first_new = w->names.n;
+    w->first_new = w->n_defined;
     w->top_started = FALSE;
     w->top_done = FALSE;
     w->n_frames = 0;
@@ -1762,9 +1863,11 @@ gboolean qidl_stream_writer_end_device(QidlStreamWriter *w, GError **error)
 
     /* The names it defined: the end of the name table's bytes. */
     names = &w->spans[w->names_span];
-    if (w->first_new < w->names.n) {
+    if (w->first_new < w->n_defined) {
+        const StrEntry *last = &w->names.entries[w->n_defined - 1];
+
         names->off = w->names.entries[w->first_new].off - 1;
-        names->len = w->names.bytes.len - names->off;
+        names->len = last->off + last->len - names->off;
     }
     if (w->buf.len > w->run_start) {
         add_span(w, (Span) { SPAN_BUF, w->run_start, NULL,
@@ -1782,8 +1885,8 @@ gboolean qidl_stream_writer_end_device(QidlStreamWriter *w, GError **error)
     set_u32(w->buf.data + w->dev_head + 1, (guint32)len);
     /* The head's last field, before the names. */
     count = w->buf.data + w->dev_head + w->spans[w->names_span - 1].len - 2;
-    count[0] = (guint8)(w->names.n - w->first_new);
-    count[1] = (guint8)((w->names.n - w->first_new) >> 8);
+    count[0] = (guint8)(w->n_defined - w->first_new);
+    count[1] = (guint8)((w->n_defined - w->first_new) >> 8);
     return append_extras(w, strset_str(&w->devices, w->dev_path_idx), FALSE,
                          error);
 }

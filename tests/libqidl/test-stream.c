@@ -2846,6 +2846,120 @@ static void test_stream__writer_reset_bad_producer_fail(void **state)
     assert_int_equal(again->len, 0);
 }
 
+/*
+ * Device @kind of the random streams of
+ * test_stream__writer_reset_random_same_bytes: the PIC, runs of fields
+ * (three tables sharing most names, in one call or field by field), big
+ * values, and names from one reused buffer, @seed choosing which.
+ */
+static gboolean random_device(QidlStreamWriter *w, guint kind, guint seed,
+                              const char *path, ResetState *st,
+                              GError **error)
+{
+    static const QidlScalarField *const runs[] = {
+        fields_run, run_v32, run_extra,
+    };
+    static const guint n_runs[] = {
+        FIELDS_RUN_LEN, G_N_ELEMENTS(run_v32), G_N_ELEMENTS(run_extra),
+    };
+    QidlVisitor *v = qidl_stream_writer_begin_device(w, "t", path, 1);
+    const char *top = path + 1;    /* unique in the stream */
+    char name[16];
+    gboolean ok = TRUE;
+
+    switch (kind) {
+    case 0:
+        ok = visit_pic(v, top, &st->pic, error);
+        break;
+    case 1:
+        ok = fields_dev_visit(v, top, &st->f, runs[seed % 3],
+                              n_runs[seed % 3], seed & 4, error);
+        break;
+    case 2:
+        ok = visit_big(v, top, st->big, error);
+        break;
+    default:
+        ok = qidl_visit_start_struct(v, top, error);
+        /* Up to 5 of 7 names, in turn from one of them. */
+        for (guint i = 0; ok && i < 1 + seed % 5; i++) {
+            g_snprintf(name, sizeof(name), "n%u", (seed / 5 + i) % 7);
+            ok = qidl_visit_start_struct(v, name, error) &&
+                 qidl_visit_uint8(v, "irr", &st->pic.irr, error) &&
+                 qidl_visit_end_struct(v, error);
+        }
+        ok = ok && qidl_visit_end_struct(v, error);
+        break;
+    }
+    return qidl_stream_writer_end_device(w, error) && ok;
+}
+
+/*
+ * One writer reset between 300 random streams, some abandoned or failed
+ * half-way, writes each as a new writer does.  The first three are one
+ * run each, of fields_run, then twice of run_extra, which parts from the
+ * first's names in the middle of the run the first time it is met.
+ */
+static void test_stream__writer_reset_random_same_bytes(void **state)
+{
+    g_autoptr(QidlStreamWriter) w = NULL;
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    ResetState st = { { 0x10, { 1, 2 } } };
+    guint32 rnd = 12345;
+
+    fields_dev_init(&st.f);
+    st.big = g_new0(Big, 1);
+    big_init(st.big);
+    w = qidl_stream_writer_new(out, "t", "1", QIDL_STREAM_WRITE_BORROW);
+    for (guint k = 0; k < 300; k++) {
+        g_autoptr(GByteArray) fresh_out = g_byte_array_new();
+        g_autoptr(QidlStreamWriter) fresh =
+            qidl_stream_writer_new(fresh_out, "t", "1",
+                                   QIDL_STREAM_WRITE_BORROW);
+        guint n_dev, stop;
+
+        rnd = rnd * 1103515245u + 12345u;
+        n_dev = k < 3 ? 1 : (rnd >> 8) % 6;
+        /* One stream in eight stops before its end. */
+        stop = k >= 3 && (rnd >> 16) % 8 == 0 ? (rnd >> 20) % (n_dev + 1)
+                                                : G_MAXUINT;
+        g_byte_array_set_size(out, 0);
+        qidl_stream_writer_reset(w, out);
+        for (guint i = 0; i < n_dev; i++) {
+            g_autofree char *path = g_strdup_printf("/d%u", i);
+            guint kind, seed;
+
+            rnd = rnd * 1103515245u + 12345u;
+            kind = k < 3 ? 1 : (rnd >> 8) % 4;
+            /* 12: fields_run, 14: run_extra, in one call. */
+            seed = k < 3 ? (k ? 14 : 12) : rnd >> 12;
+            if (i == stop) {
+                /* Half a device, or one that fails. */
+                QidlVisitor *v = qidl_stream_writer_begin_device(
+                    w, "t", path, 1);
+
+                if (seed & 1) {
+                    qidl_visit_start_struct(v, "dev", NULL);
+                    qidl_visit_uint8(v, "n9", &st.pic.irr, NULL);
+                } else {
+                    visit_bad_string(v, "uart", NULL);
+                    qidl_stream_writer_end_device(w, NULL);
+                }
+                break;
+            }
+            assert_true(random_device(w, kind, seed, path, &st, NULL));
+            assert_true(random_device(fresh, kind, seed, path, &st, NULL));
+        }
+        if (stop < n_dev) {
+            continue;
+        }
+        assert_true(qidl_stream_writer_finish(w, NULL));
+        assert_true(qidl_stream_writer_finish(fresh, NULL));
+        assert_bytes_equal(out, fresh_out);
+    }
+    g_free(st.big->text);
+    g_free(st.big);
+}
+
 /* ---- qidl_stream_reader_reset() ---- */
 
 /*
@@ -3134,6 +3248,7 @@ int main(void)
         cmocka_unit_test(test_stream__scalar_fields_names_over_limit_fail),
         cmocka_unit_test(test_stream__writer_reset_same_bytes),
         cmocka_unit_test(test_stream__writer_reset_bad_producer_fail),
+        cmocka_unit_test(test_stream__writer_reset_random_same_bytes),
         cmocka_unit_test(test_stream__reader_reset_reads_alike),
     };
 
