@@ -95,6 +95,7 @@ typedef struct {
     guint32 len;
     guint32 hash;
     guint8 ns;
+    guint32 kept;         /* names: offset of its definition in @kept */
 } SetEntry;
 
 typedef struct {
@@ -320,6 +321,21 @@ struct QidlStreamReader {
     guint n_new;
 
     QidlStreamFields tables;  /* qidl_visit_scalar_fields()'s tables */
+
+    /*
+     * What a reset keeps of the last stream's names, so that a stream
+     * defining the same names in the same order (a VMM loading the same
+     * devices again) takes each record's definitions with one comparison
+     * of their bytes: @kept holds the definitions (length byte, bytes) of
+     * every name of @names, back to back; the entries from @names.n to
+     * @n_left are the last stream's, not defined yet in this one, their
+     * hashes still in the table's slots.  At the first record whose
+     * definitions differ they are dropped (names_drop_left()).
+     */
+    guint8 *kept;
+    gsize kept_len;
+    gsize kept_cap;
+    guint32 n_left;
 
     /* A freed device visitor kept for the next device (in_free()): one
      * allocation per stream rather than per device. */
@@ -599,11 +615,24 @@ gboolean qidl_stream_reader_reset(QidlStreamReader *r, const guint8 *data,
     r->chunks = keep.chunks;
     chunks_empty(&r->chunks);
     r->names = keep.names;
-    strset_empty(&r->names);
     r->devices = keep.devices;
     strset_empty(&r->devices);
     r->tables = keep.tables;
-    qidl_stream__fields_empty(&r->tables);
+    r->kept = keep.kept;
+    r->kept_cap = keep.kept_cap;
+    if (keep.failed || keep.names.n > keep.n_left) {
+        /* A failed record may have left names without definitions in
+         * @kept: start afresh. */
+        strset_empty(&r->names);
+        qidl_stream__fields_empty(&r->tables);
+    } else {
+        /* The last stream's names stay (with those of the stream before
+         * it that the last did not reach), to be defined again in their
+         * order (names_replay()); so do the run tables learnt. */
+        r->n_left = keep.n_left;
+        r->kept_len = keep.kept_len;
+        r->names.n = 0;
+    }
     r->spare = keep.spare;
     if (!reader_open(r, data, len, error)) {
         r->failed = TRUE;
@@ -621,6 +650,7 @@ void qidl_stream_reader_free(QidlStreamReader *r)
     g_free(r->owned);
     qidl_stream_info_free(r->info);
     chunks_free(r->chunks);
+    g_free(r->kept);
     strset_clear(&r->names);
     strset_clear(&r->devices);
     qidl_stream__fields_clear(&r->tables);
@@ -714,11 +744,82 @@ static gboolean read_metadata(QidlStreamReader *r, gsize at, Cursor *c,
     return TRUE;
 }
 
+/*
+ * Drops the last stream's names that this one has not defined, and the
+ * run tables' cache, which may hold their indices.
+ */
+static G_NO_INLINE void names_drop_left(QidlStreamReader *r)
+{
+    StrSet *t = &r->names;
+
+    if (r->n_left > t->n) {
+        r->kept_len = t->entries[t->n].kept;
+        memset(t->slots, 0, (t->mask + 1) * sizeof(guint32));
+        for (guint32 i = 0; i < t->n; i++) {
+            strset_insert_slot(t, i);
+        }
+        qidl_stream__fields_empty(&r->tables);
+    }
+    r->n_left = t->n;
+}
+
+/*
+ * Takes the @n_new definitions at @c if they are the next of the last
+ * stream's names (qidl_stream_reader_reset()): they are as valid as they
+ * were, and distinct from the names before them, which are the last
+ * stream's too.
+ */
+static inline gboolean names_replay(QidlStreamReader *r, Cursor *c,
+                                    guint n_new)
+{
+    StrSet *t = &r->names;
+    gsize from, len;
+
+    if (r->n_left - t->n < n_new) {
+        return FALSE;
+    }
+    from = t->entries[t->n].kept;
+    len = (t->n + n_new < r->n_left ? t->entries[t->n + n_new].kept
+                                    : r->kept_len) - from;
+    if (!cur_has(c, len) || memcmp(c->data + c->pos, r->kept + from, len)) {
+        return FALSE;
+    }
+    for (guint i = 0; i < n_new; i++) {
+        SetEntry *e = &t->entries[t->n + i];
+
+        e->raw = c->data + c->pos + (e->kept - from) + 1;
+        e->s = NULL;
+    }
+    t->n += n_new;
+    c->pos += len;
+    return TRUE;
+}
+
+/* Keeps the definitions of the names from @first, at @defs, in @kept. */
+static void names_keep(QidlStreamReader *r, guint32 first,
+                       const guint8 *defs, gsize len)
+{
+    StrSet *t = &r->names;
+
+    if (r->kept_cap - r->kept_len < len) {
+        r->kept_cap = MAX(r->kept_cap * 2, MAX(r->kept_len + len, 4096));
+        r->kept = g_realloc(r->kept, r->kept_cap);
+    }
+    memcpy(r->kept + r->kept_len, defs, len);
+    for (guint32 i = first; i < t->n; i++) {
+        t->entries[i].kept = (guint32)(r->kept_len +
+                                       (t->entries[i].raw - 1 - defs));
+    }
+    r->kept_len += len;
+    r->n_left = t->n;
+}
+
 static gboolean read_device_head(QidlStreamReader *r, gsize at, Cursor *c,
                                  GError **error)
 {
     const guint8 *tp, *pp;
     const char *type, *path, *top_name;
+    const guint8 *defs;
     gsize tlen, plen;
     guint32 phash, thash, free_slot;
     guint16 n_new, top;
@@ -760,6 +861,14 @@ static gboolean read_device_head(QidlStreamReader *r, gsize at, Cursor *c,
     }
     r->first_new = r->names.n;
     r->n_new = n_new;
+    defs = c->data + c->pos;
+    if (n_new > 0 && r->n_left > r->names.n) {
+        if (names_replay(r, c, n_new)) {
+            n_new = 0;
+        } else {
+            names_drop_left(r);
+        }
+    }
     for (guint i = 0; i < n_new; i++) {
         gsize name_at = c->pos;
         const guint8 *np;
@@ -800,6 +909,9 @@ static gboolean read_device_head(QidlStreamReader *r, gsize at, Cursor *c,
         strset_add(&r->names, STRSET_FIRST_CAP, 0, np, NULL, len, hash,
                    free_slot);
         c->pos += 1 + len;
+    }
+    if (n_new > 0) {
+        names_keep(r, r->first_new, defs, (gsize)(c->data + c->pos - defs));
     }
     /* The state: a name index and a struct tag, at least. */
     if (!cur_has(c, 3)) {

@@ -2852,9 +2852,8 @@ static void test_stream__writer_reset_bad_producer_fail(void **state)
  * (three tables sharing most names, in one call or field by field), big
  * values, and names from one reused buffer, @seed choosing which.
  */
-static gboolean random_device(QidlStreamWriter *w, guint kind, guint seed,
-                              const char *path, ResetState *st,
-                              GError **error)
+static gboolean random_visit(QidlVisitor *v, guint kind, guint seed,
+                             const char *top, ResetState *st, GError **error)
 {
     static const QidlScalarField *const runs[] = {
         fields_run, run_v32, run_extra,
@@ -2862,8 +2861,6 @@ static gboolean random_device(QidlStreamWriter *w, guint kind, guint seed,
     static const guint n_runs[] = {
         FIELDS_RUN_LEN, G_N_ELEMENTS(run_v32), G_N_ELEMENTS(run_extra),
     };
-    QidlVisitor *v = qidl_stream_writer_begin_device(w, "t", path, 1);
-    const char *top = path + 1;    /* unique in the stream */
     char name[16];
     gboolean ok = TRUE;
 
@@ -2890,6 +2887,17 @@ static gboolean random_device(QidlStreamWriter *w, guint kind, guint seed,
         ok = ok && qidl_visit_end_struct(v, error);
         break;
     }
+    return ok;
+}
+
+static gboolean random_device(QidlStreamWriter *w, guint kind, guint seed,
+                              const char *path, ResetState *st,
+                              GError **error)
+{
+    QidlVisitor *v = qidl_stream_writer_begin_device(w, "t", path, 1);
+    /* The path without its '/': unique in the stream. */
+    gboolean ok = random_visit(v, kind, seed, path + 1, st, error);
+
     return qidl_stream_writer_end_device(w, error) && ok;
 }
 
@@ -2961,6 +2969,195 @@ static void test_stream__writer_reset_random_same_bytes(void **state)
 }
 
 /* ---- qidl_stream_reader_reset() ---- */
+
+/*
+ * Reads the @n devices of @s, of kinds @kinds[] and seeds @seeds[] as
+ * random_device() wrote them, into @dst, with @r (reset to @s) or a new
+ * reader if @r is NULL; logs what it reads and the error in @log.
+ */
+static void random_read(QidlStreamReader *r, const GByteArray *s,
+                        const guint *kinds, const guint *seeds, guint n,
+                        ResetState *dst, GString *log)
+{
+    g_autoptr(QidlStreamReader) own = NULL;
+    g_autoptr(GError) error = NULL;
+    const QidlStreamDevice *dev;
+    guint i = 0;
+
+    if (!r) {
+        r = own = qidl_stream_reader_new(s->data, s->len, &error);
+    } else if (!qidl_stream_reader_reset(r, s->data, s->len, &error)) {
+        r = NULL;
+    }
+    while (r && qidl_stream_reader_next(r, &dev, &error) && dev) {
+        g_autoptr(QidlVisitor) in = qidl_stream_reader_device_visitor(r, 0);
+
+        g_string_append_printf(log, "%s %s %s %" G_GSIZE_FORMAT ";",
+                               dev->type_name, dev->instance_path,
+                               dev->name, dev->offset);
+        assert_true(i < n);
+        /* A string is loaded anew. */
+        g_clear_pointer(&dst->big->text, g_free);
+        if (!random_visit(in, kinds[i], seeds[i], dev->name, dst, &error) ||
+            !qidl_visitor_complete(in, &error)) {
+            break;
+        }
+        i++;
+    }
+    g_string_append_printf(log, "%u: %s", i, error ? error->message : "ok");
+}
+
+/* The PIC, then a device "d" of fields @a and @b; "$" for @b's first
+ * byte if @dollar (the writer refuses it: patched in, resealed). */
+static GByteArray *pic_and_two(const char *a, const char *b,
+                               gboolean dollar)
+{
+    GByteArray *s = g_byte_array_new();
+    g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(s, "t", "1", 0);
+    Pic pic = { 0x10, { 1, 2 } };
+    guint8 x = 1;
+    QidlVisitor *v;
+
+    v = qidl_stream_writer_begin_device(w, "i8259", "/pic", 1);
+    assert_true(visit_pic(v, "pic", &pic, NULL));
+    assert_true(qidl_stream_writer_end_device(w, NULL));
+    v = qidl_stream_writer_begin_device(w, "d", "/d", 1);
+    assert_true(qidl_visit_start_struct(v, "d", NULL) &&
+                qidl_visit_uint8(v, a, &x, NULL) &&
+                qidl_visit_uint8(v, b, &x, NULL) &&
+                qidl_visit_end_struct(v, NULL));
+    assert_true(qidl_stream_writer_end_device(w, NULL));
+    assert_true(qidl_stream_writer_finish(w, NULL));
+    if (dollar) {
+        gsize i = 0;
+
+        while (i + 2 <= s->len && memcmp(s->data + i, b, 2) != 0) {
+            i++;
+        }
+        assert_true(i + 2 <= s->len);
+        s->data[i] = '$';
+        test_stream_fix_checksums(s);
+    }
+    return s;
+}
+
+/* Reads every device of @s with @r, visiting nothing; the error. */
+static GError *skim(QidlStreamReader *r, const GByteArray *s)
+{
+    GError *error = NULL;
+    const QidlStreamDevice *dev;
+
+    if (!qidl_stream_reader_reset(r, s->data, s->len, &error)) {
+        return error;
+    }
+    while (qidl_stream_reader_next(r, &dev, &error) && dev) {
+    }
+    return error;
+}
+
+/*
+ * A record that fails half-way through its names leaves the ones before
+ * the failure in the table: a reset forgets them, so that the next
+ * stream, taking the same names by replay, can define them itself.
+ */
+static void test_stream__reader_reset_after_failed_names(void **state)
+{
+    g_autoptr(GByteArray) a = pic_and_two("n1", "n2", FALSE);
+    g_autoptr(GByteArray) bad = pic_and_two("xx", "yy", TRUE);
+    g_autoptr(GByteArray) c = pic_and_two("xx", "zz", FALSE);
+    g_autoptr(QidlStreamReader) r = qidl_stream_reader_new(a->data, a->len,
+                                                           NULL);
+    g_autoptr(GError) error = NULL;
+
+    assert_null(skim(r, a));
+    error = skim(r, bad);
+    assert_error(error, QIDL_ERROR_INVALID);
+    assert_non_null(strstr(error->message, "starts with the reserved '$'"));
+    g_clear_error(&error);
+    assert_null(skim(r, c));
+    assert_null(skim(r, a));
+}
+
+/*
+ * One reader reset between 300 random streams reads what new readers
+ * read, loading the same values, failing the same way on streams
+ * damaged at a random byte (their checksums made right again, so that
+ * the reader reaches them) and on others cut short.
+ */
+static void test_stream__reader_reset_random_reads_alike(void **state)
+{
+    g_autoptr(QidlStreamReader) r = NULL;
+    ResetState src = { { 0x10, { 1, 2 } } };
+    ResetState a = { { 0 } }, b = { { 0 } };
+    guint32 rnd = 777;
+
+    fields_dev_init(&src.f);
+    src.big = g_new0(Big, 1);
+    big_init(src.big);
+    a.big = g_new0(Big, 1);
+    b.big = g_new0(Big, 1);
+    for (guint k = 0; k < 300; k++) {
+        g_autoptr(GByteArray) s = g_byte_array_new();
+        g_autoptr(QidlStreamWriter) w =
+            qidl_stream_writer_new(s, "t", "1", 0);
+        g_autoptr(GString) got = g_string_new(NULL);
+        g_autoptr(GString) want = g_string_new(NULL);
+        guint kinds[6], seeds[6], n_dev;
+
+        rnd = rnd * 1103515245u + 12345u;
+        n_dev = (rnd >> 8) % 6;
+        for (guint i = 0; i < n_dev; i++) {
+            g_autofree char *path = g_strdup_printf("/d%u", i);
+
+            rnd = rnd * 1103515245u + 12345u;
+            kinds[i] = (rnd >> 8) % 4;
+            seeds[i] = rnd >> 12;
+            assert_true(random_device(w, kinds[i], seeds[i], path, &src,
+                                      NULL));
+        }
+        assert_true(qidl_stream_writer_finish(w, NULL));
+        rnd = rnd * 1103515245u + 12345u;
+        if ((rnd >> 8) % 6 == 0 && n_dev > 0) {
+            /* A bit of the body of device record rnd % n_dev. */
+            gsize pos = test_stream_header_len(s);
+
+            for (guint i = 0; i <= (rnd >> 12) % n_dev; i++) {
+                if (s->data[pos] != QIDL_STREAM_RECORD_DEVICE) {
+                    i--;
+                }
+                if (i == (rnd >> 12) % n_dev &&
+                    s->data[pos] == QIDL_STREAM_RECORD_DEVICE) {
+                    break;
+                }
+                pos += 9 + test_get32(s->data + pos + 1);
+            }
+            s->data[pos + 5 + (rnd >> 16) % test_get32(s->data + pos + 1)] ^=
+                (guint8)(1 << ((rnd >> 4) % 8));
+            test_stream_fix_checksums(s);
+        } else if ((rnd >> 8) % 6 == 1) {
+            g_byte_array_set_size(s, (rnd >> 12) % s->len);
+        }
+        if (!r) {
+            r = qidl_stream_reader_new(s->data, s->len, NULL);
+            if (!r) {
+                continue;
+            }
+        }
+        random_read(NULL, s, kinds, seeds, n_dev, &a, want);
+        random_read(r, s, kinds, seeds, n_dev, &b, got);
+        assert_string_equal(got->str, want->str);
+        assert_memory_equal(&a.pic, &b.pic, sizeof(a.pic));
+        assert_memory_equal(&a.f, &b.f, sizeof(a.f));
+        assert_memory_equal(a.big->words, b.big->words,
+                            sizeof(a.big->words));
+    }
+    for (guint i = 0; i < 3; i++) {
+        ResetState *x = i == 0 ? &src : i == 1 ? &a : &b;
+
+        g_free(x->big->text);
+        g_free(x->big);
+    }
+}
 
 /*
  * Reads every device of @r's stream into @dst by type, logging what the
@@ -3250,6 +3447,8 @@ int main(void)
         cmocka_unit_test(test_stream__writer_reset_bad_producer_fail),
         cmocka_unit_test(test_stream__writer_reset_random_same_bytes),
         cmocka_unit_test(test_stream__reader_reset_reads_alike),
+        cmocka_unit_test(test_stream__reader_reset_random_reads_alike),
+        cmocka_unit_test(test_stream__reader_reset_after_failed_names),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
