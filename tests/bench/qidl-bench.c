@@ -11,6 +11,10 @@
  *
  * Timing: CLOCK_MONOTONIC around a batch of operations (enough of them for
  * --min-ms), after a warm-up; the figure is the median of --runs batches.
+ * Within a workload the batches of every codec and operation are taken
+ * round by round, interleaved (each round one batch of each, after one
+ * untimed operation of its own), so that a ratio such as native / legacy
+ * compares batches from the same minutes.
  * Operations: encode (device objects -> bytes), decode (bytes -> device
  * objects; starts by releasing the lists the previous decode built),
  * copy (the memcpy floor).
@@ -160,57 +164,108 @@ static void record(const char *workload, const char *codec, const char *op,
     }
 }
 
-/* Times @fn: warm-up, batches of enough operations, median. */
-static gboolean measure(const char *workload, const char *codec,
-                        const char *op, OpFunc fn, OpCtx *c, gsize bytes)
-{
-    g_autofree double *samples = g_new0(double, MAX(opts.runs, 1));
-    gint64 t, spent = 0;
-    guint n = 1, runs = 0;
+/*
+ * One measurement: an operation of one codec on the workload, timed one
+ * batch of @n operations per round, the rounds of all measurements of the
+ * workload interleaved (run_workload()).
+ */
+typedef struct {
+    OpCtx *c;                   /* the codec's, shared by its operations */
+    const char *op;             /* "encode", "decode" or "copy" */
+    OpFunc fn;
+    gsize bytes;
+    guint n;                    /* operations per batch */
+    double *samples;            /* ns per operation, one per batch */
+    guint runs;                 /* samples taken */
+    gint64 spent;               /* ns in timed batches */
+    gboolean active;            /* still takes part in the rounds */
+    gboolean failed;
+} Measurement;
 
-    if (!selected(opts.ops, op)) {
-        return TRUE;
-    }
-    /* Warm-up, which also tells how many operations make a batch. */
-    if ((t = batch(fn, c, 1)) < 0) {
-        goto fail;
+/* Reports that @m failed; it takes no further part and records nothing. */
+static void drop(Measurement *m)
+{
+    OpCtx *c = m->c;
+
+    g_printerr("qidl-bench: %s %s %s: %s\n", c->w->name, c->codec->name,
+               m->op, c->error ? c->error->message : "failed");
+    g_clear_error(&c->error);
+    failures++;
+    m->active = FALSE;
+    m->failed = TRUE;
+}
+
+/* Warm-up, which also tells how many operations make a batch. */
+static gboolean warm_up(Measurement *m)
+{
+    gint64 t;
+
+    m->n = 1;
+    if ((t = batch(m->fn, m->c, 1)) < 0) {
+        return FALSE;
     }
     if (!opts.quick) {
         gint64 warm = now_ns();
 
         while (now_ns() - warm < 20 * 1000000 && t < 20 * 1000000) {
-            if (batch(fn, c, 1) < 0) {
-                goto fail;
+            if (batch(m->fn, m->c, 1) < 0) {
+                return FALSE;
             }
         }
-        if ((t = batch(fn, c, 1)) < 0) {
-            goto fail;
+        if ((t = batch(m->fn, m->c, 1)) < 0) {
+            return FALSE;
         }
-        n = (guint)MAX(1, (gint64)opts.min_ms * 1000000 / MAX(t, 1));
+        m->n = (guint)MAX(1, (gint64)opts.min_ms * 1000000 / MAX(t, 1));
     }
-    while (runs < (guint)opts.runs) {
-        if ((t = batch(fn, c, n)) < 0) {
-            goto fail;
-        }
-        samples[runs++] = (double)t / n;
-        spent += t;
-        if (runs >= 3 && spent > (gint64)opts.max_ms * 1000000) {
-            break;
-        }
-    }
-    qsort(samples, runs, sizeof(double), cmp_double);
-    record(workload, codec, op,
-           runs % 2 ? samples[runs / 2]
-                    : (samples[runs / 2 - 1] + samples[runs / 2]) / 2,
-           bytes, runs);
     return TRUE;
+}
 
-fail:
-    g_printerr("qidl-bench: %s %s %s: %s\n", workload, codec, op,
-               c->error ? c->error->message : "failed");
-    g_clear_error(&c->error);
-    failures++;
-    return FALSE;
+/*
+ * Times one batch of @m, its sample of this round; @m stops taking part
+ * once it has --runs samples, or 3 and more than --max-ms spent.
+ *
+ * One operation of @m's own runs first, untimed (not in --quick, which
+ * has no warm-up either): the measurement before @m in the round leaves
+ * behind state that @m's first operation would otherwise pay for, and
+ * that a run of @m's own never met.  malloc's: the small blocks it freed
+ * wait in glibc's fastbins until a large allocation consolidates them,
+ * so after a json batch on "big" a protobuf encode, whose arena blocks
+ * are large, took 5 ms instead of 0.8.  The destination objects:
+ * tree+filters decodes into the destination build, yet its op_decode()
+ * releases the destination objects, which the decode before it filled.
+ * The caches, in part: machine-100x's state fits in L3 but takes more
+ * than one operation to settle there, so its batches still run some
+ * 5-20 % slower than in a run of their own.
+ */
+static gboolean sample(Measurement *m)
+{
+    gint64 t;
+
+    if (!opts.quick && batch(m->fn, m->c, 1) < 0) {
+        return FALSE;
+    }
+    if ((t = batch(m->fn, m->c, m->n)) < 0) {
+        return FALSE;
+    }
+    m->samples[m->runs++] = (double)t / m->n;
+    m->spent += t;
+    if (m->runs >= (guint)opts.runs ||
+        (m->runs >= 3 && m->spent > (gint64)opts.max_ms * 1000000)) {
+        m->active = FALSE;
+    }
+    return TRUE;
+}
+
+/* Records the median of @m's samples. */
+static void record_median(Measurement *m)
+{
+    guint runs = m->runs;
+
+    qsort(m->samples, runs, sizeof(double), cmp_double);
+    record(m->c->w->name, m->c->codec->name, m->op,
+           runs % 2 ? m->samples[runs / 2]
+                    : (m->samples[runs / 2 - 1] + m->samples[runs / 2]) / 2,
+           m->bytes, runs);
 }
 
 /* ---- one workload ---------------------------------------------------------- */
@@ -232,62 +287,113 @@ static gboolean round_trip(OpCtx *c)
     return bench_workload_check_dst(w, &c->error);
 }
 
-static void run_codec(BenchWorkload *w, const BenchCodec *codec)
-{
-    g_autoptr(GByteArray) out = g_byte_array_new();
-    g_autoptr(GByteArray) copy = NULL;
-    OpCtx c = { w, codec, out, NULL, 0, NULL };
+/*
+ * A codec's part of a workload, kept for the whole workload: its context
+ * (the output array that its encode reuses, the copy of the first
+ * encode's bytes that its decode reads) and its measurements.
+ */
+typedef struct {
+    OpCtx c;
+    GByteArray *copy;
+    Measurement m[2];           /* encode or copy, then decode */
+    guint n_m;
+    gboolean ok;                /* set up (and in --quick, round trip exact) */
+} CodecPart;
 
-    if (codec->prepare && !codec->prepare(w, &c.error)) {
+/* Adds the measurement of @op, if selected, and warms it up. */
+static void add_measurement(CodecPart *p, const char *op, OpFunc fn)
+{
+    Measurement *m;
+
+    if (!selected(opts.ops, op)) {
+        return;
+    }
+    m = &p->m[p->n_m++];
+    *m = (Measurement) {
+        .c = &p->c, .op = op, .fn = fn, .bytes = p->c.len,
+        .samples = g_new0(double, opts.runs), .active = TRUE,
+    };
+    if (!warm_up(m)) {
+        drop(m);
+    }
+}
+
+/*
+ * The set-up phase of @codec: prepare, the first encode, the copy decode
+ * reads, the round trip of --quick, and each measurement's warm-up.
+ */
+static void set_up_codec(CodecPart *p, BenchWorkload *w,
+                         const BenchCodec *codec)
+{
+    OpCtx *c = &p->c;
+
+    *c = (OpCtx) { w, codec, g_byte_array_new(), NULL, 0, NULL };
+    if (codec->prepare && !codec->prepare(w, &c->error)) {
         goto fail;
     }
-    if (!codec->encode(w, out, &c.error)) {
+    if (!codec->encode(w, c->out, &c->error)) {
         goto fail;
     }
     /* Decode from a copy, so that nothing can depend on the encoder's
      * buffer. */
-    copy = g_byte_array_sized_new(out->len);
-    g_byte_array_append(copy, out->data, out->len);
-    c.data = copy->data;
-    c.len = copy->len;
+    p->copy = g_byte_array_sized_new(c->out->len);
+    g_byte_array_append(p->copy, c->out->data, c->out->len);
+    c->data = p->copy->data;
+    c->len = p->copy->len;
 
-    if (codec->decode && opts.quick && !round_trip(&c)) {
+    if (codec->decode && opts.quick && !round_trip(c)) {
         goto fail;
     }
+    p->ok = TRUE;
     if (codec->flags & BENCH_FLOOR) {
-        measure(w->name, codec->name, "copy", op_encode, &c, out->len);
+        add_measurement(p, "copy", op_encode);
         return;
     }
     /* The tree with filters encodes as native-tree does. */
     if (!(codec->flags & BENCH_DST_DESTB)) {
-        measure(w->name, codec->name, "encode", op_encode, &c, out->len);
+        add_measurement(p, "encode", op_encode);
     }
     if (codec->decode) {
-        measure(w->name, codec->name, "decode", op_decode, &c, out->len);
-    }
-    if (opts.quick) {
-        g_printerr("qidl-bench: %s: %s round trip exact\n", w->name,
-                   codec->name);
+        add_measurement(p, "decode", op_decode);
     }
     return;
 
 fail:
     g_printerr("qidl-bench: %s: %s: %s\n", w->name, codec->name,
-               c.error ? c.error->message : "failed");
-    g_clear_error(&c.error);
+               c->error ? c->error->message : "failed");
+    g_clear_error(&c->error);
     failures++;
 }
 
+/*
+ * Every selected codec is set up first; then the rounds: in each, every
+ * measurement still taking part times one batch, in the table's order, so
+ * that each ratio compares batches from the same minutes.
+ *
+ * No operation depends on what another codec's operations change, so
+ * they can take turns: prepare only fills what stays unchanged afterwards
+ * (the legacy bytes of the memcpy floor, protobuf's field maps); every
+ * encode writes into its own codec's output array and only reads the
+ * source objects (the pre-save hooks set derived fields of the source
+ * from its other fields, the same way for every codec); every decode
+ * reads its own copy of its bytes and releases the destination objects
+ * before it fills them (tree+filters' fills the destination build, which
+ * only it touches).  What one measurement leaves behind that another's
+ * timing would feel (malloc's free lists, those destination objects,
+ * the caches) is taken care of in sample().
+ */
 static void run_workload(const char *name)
 {
     g_autoptr(GError) error = NULL;
     BenchWorkload *w = bench_workload_new(name, &error);
+    g_autofree CodecPart *parts = NULL;
 
     if (!w) {
         g_printerr("qidl-bench: %s: %s\n", name, error->message);
         failures++;
         return;
     }
+    parts = g_new0(CodecPart, G_N_ELEMENTS(codecs));
     for (guint i = 0; i < G_N_ELEMENTS(codecs); i++) {
         const BenchCodec *codec = codecs[i];
 
@@ -295,7 +401,47 @@ static void run_workload(const char *name)
             ((codec->flags & BENCH_NEEDS_MACHINE) && w->scale == 0)) {
             continue;
         }
-        run_codec(w, codec);
+        set_up_codec(&parts[i], w, codec);
+    }
+    for (guint round = 0; round < (guint)opts.runs; round++) {
+        gboolean any = FALSE;
+
+        for (guint i = 0; i < G_N_ELEMENTS(codecs); i++) {
+            for (guint k = 0; k < parts[i].n_m; k++) {
+                Measurement *m = &parts[i].m[k];
+
+                if (!m->active) {
+                    continue;
+                }
+                any = TRUE;
+                if (!sample(m)) {
+                    drop(m);
+                }
+            }
+        }
+        if (!any) {
+            break;
+        }
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(codecs); i++) {
+        CodecPart *p = &parts[i];
+
+        for (guint k = 0; k < p->n_m; k++) {
+            if (!p->m[k].failed) {
+                record_median(&p->m[k]);
+            }
+            g_free(p->m[k].samples);
+        }
+        if (p->ok && p->c.codec->decode && opts.quick) {
+            g_printerr("qidl-bench: %s: %s round trip exact\n", w->name,
+                       p->c.codec->name);
+        }
+        if (p->c.out) {
+            g_byte_array_unref(p->c.out);
+        }
+        if (p->copy) {
+            g_byte_array_unref(p->copy);
+        }
     }
     bench_workload_release_dst(w);
     bench_workload_free(w);
@@ -627,7 +773,8 @@ int main(int argc, char **argv)
           "Print one JSON object per measurement instead of the table",
           NULL },
         { "runs", 0, 0, G_OPTION_ARG_INT, &opts.runs,
-          "Batches timed per measurement (median; default 11)", "N" },
+          "Rounds, each timing one batch of every measurement of a "
+          "workload in turn (median; default 11)", "N" },
         { "min-ms", 0, 0, G_OPTION_ARG_INT, &opts.min_ms,
           "Least time of one batch (default 5)", "MS" },
         { "max-ms", 0, 0, G_OPTION_ARG_INT, &opts.max_ms,
