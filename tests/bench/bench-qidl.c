@@ -7,7 +7,13 @@
  *   legacy        QEMU's VMState bytes (legacy.h), one big-endian uint32
  *                 length per device then its bytes, as machine.c does
  *   native        the native stream, direct: the writer's output visitor
- *                 per device, the reader's input visitor per device
+ *                 per device, the reader's input visitor per device; one
+ *                 writer and one reader, reset for each stream, as a VMM
+ *                 that saves or loads again and again keeps them
+ *                 (checkpoints): they define the last stream's names again
+ *                 by counting them (stream.h, qidl_stream_writer_reset())
+ *   native-once   the same with a new writer and reader per stream, as a
+ *                 single migration makes them
  *   native-tree   the same stream through the tree: devices -> tree ->
  *                 stream, stream -> tree -> devices (atomic load)
  *   tree+filters  the receive path of a migration between builds: stream
@@ -129,32 +135,46 @@ const BenchCodec bench_codec_legacy = {
 
 /* ---- native, direct ---------------------------------------------------------- */
 
+static QidlStreamWriter *native_writer_new(GByteArray *out)
+{
+    return qidl_stream_writer_new(out, "qidl-bench", "1",
+                                  QIDL_STREAM_WRITE_BORROW);
+}
+
+static gboolean native_save(BenchWorkload *w, QidlStreamWriter *sw,
+                            GError **error)
+{
+    return qidl_device_set_save_stream(w->src_set, sw, error) &&
+           qidl_stream_writer_finish(sw, error);
+}
+
+/* One writer for every encode, reset: a VMM that saves again and again. */
 static gboolean native_encode(BenchWorkload *w, GByteArray *out,
                               GError **error)
 {
     if (w->writer) {
         qidl_stream_writer_reset(w->writer, out);
     } else {
-        w->writer = qidl_stream_writer_new(out, "qidl-bench", "1",
-                                           QIDL_STREAM_WRITE_BORROW);
+        w->writer = native_writer_new(out);
     }
-    return qidl_device_set_save_stream(w->src_set, w->writer, error) &&
-           qidl_stream_writer_finish(w->writer, error);
+    return native_save(w, w->writer, error);
 }
 
-static gboolean native_decode(BenchWorkload *w, const guint8 *data, gsize len,
-                              GError **error)
+/* A new writer per encode: a save of its own, as one migration makes. */
+static gboolean native_once_encode(BenchWorkload *w, GByteArray *out,
+                                   GError **error)
 {
-    QidlStreamReader *r = w->reader;
+    g_autoptr(QidlStreamWriter) sw = native_writer_new(out);
+
+    return native_save(w, sw, error);
+}
+
+static gboolean native_load(BenchWorkload *w, QidlStreamReader *r,
+                            GError **error)
+{
     const QidlStreamDevice *dev;
     guint loaded = 0;
 
-    if (r && !qidl_stream_reader_reset(r, data, len, error)) {
-        return FALSE;
-    }
-    if (!r && !(r = w->reader = qidl_stream_reader_new(data, len, error))) {
-        return FALSE;
-    }
     for (;;) {
         const BenchDevice *d;
         QidlVisitor *v;
@@ -187,9 +207,36 @@ static gboolean native_decode(BenchWorkload *w, const guint8 *data, gsize len,
                       w->n_devices);
 }
 
+/* One reader for every decode, reset: a VMM that loads again and again. */
+static gboolean native_decode(BenchWorkload *w, const guint8 *data, gsize len,
+                              GError **error)
+{
+    if (w->reader) {
+        return qidl_stream_reader_reset(w->reader, data, len, error) &&
+               native_load(w, w->reader, error);
+    }
+    w->reader = qidl_stream_reader_new(data, len, error);
+    return w->reader && native_load(w, w->reader, error);
+}
+
+/* A new reader per decode: a load of its own, as one migration makes. */
+static gboolean native_once_decode(BenchWorkload *w, const guint8 *data,
+                                   gsize len, GError **error)
+{
+    g_autoptr(QidlStreamReader) r = qidl_stream_reader_new(data, len, error);
+
+    return r && native_load(w, r, error);
+}
+
 const BenchCodec bench_codec_native = {
-    "native", "QIDL native stream, direct writer/reader visitors",
+    "native", "QIDL native stream, direct; one writer and reader, reset",
     BENCH_QIDL | BENCH_SELF_DESCRIBING, native_encode, native_decode, NULL,
+};
+
+const BenchCodec bench_codec_native_once = {
+    "native-once", "the same, a new writer and reader per operation",
+    BENCH_QIDL | BENCH_SELF_DESCRIBING, native_once_encode,
+    native_once_decode, NULL,
 };
 
 /* ---- native, through the tree ------------------------------------------------ */

@@ -182,6 +182,7 @@ typedef struct {
 extern const BenchCodec bench_codec_memcpy;
 extern const BenchCodec bench_codec_legacy;
 extern const BenchCodec bench_codec_native;
+extern const BenchCodec bench_codec_native_once;
 extern const BenchCodec bench_codec_native_tree;
 extern const BenchCodec bench_codec_tree_filters;
 extern const BenchCodec bench_codec_json;
