@@ -350,7 +350,7 @@ static gboolean get_devices(BenchWorkload *w, cbor_item_t *root,
         type = text_dup(map_get(dev, "type"));
         version = map_get(dev, "version");
         state = map_get(dev, "state");
-        d = path ? g_hash_table_lookup(w->by_path, path) : NULL;
+        d = path ? bench_workload_find(w, (guint)i, path) : NULL;
         if (!d || !type || strcmp(type, d->type->cls.type_name) != 0 ||
             !version || !cbor_isa_uint(version) ||
             cbor_get_int(version) < d->type->cls.min_version ||

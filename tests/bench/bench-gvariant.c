@@ -302,7 +302,7 @@ static gboolean gvariant_decode(BenchWorkload *w, const guint8 *data,
 
         g_variant_get(dev, "(&s&s&su@a{sv})", &type, &path, &name, &version,
                       &state);
-        d = g_hash_table_lookup(w->by_path, path);
+        d = bench_workload_find(w, i, path);
         if (!d || strcmp(type, d->type->cls.type_name) != 0 ||
             version < d->type->cls.min_version ||
             version > d->type->cls.version) {

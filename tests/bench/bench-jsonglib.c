@@ -280,7 +280,7 @@ static gboolean jsonglib_decode(BenchWorkload *w, const guint8 *data,
         path = json_object_get_string_member_with_default(dev, "path", "");
         type = json_object_get_string_member_with_default(dev, "type", "");
         version = json_object_get_int_member_with_default(dev, "version", 0);
-        d = g_hash_table_lookup(w->by_path, path);
+        d = bench_workload_find(w, i, path);
         if (!d || strcmp(type, d->type->cls.type_name) != 0 ||
             version < d->type->cls.min_version ||
             version > d->type->cls.version ||

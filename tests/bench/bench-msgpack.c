@@ -299,7 +299,7 @@ static gboolean unpack_devices(BenchWorkload *w, const msgpack_object *root,
             return bench_fail(error, "msgpack: device %u: no path", i);
         }
         key = g_strndup(path->via.str.ptr, path->via.str.size);
-        d = g_hash_table_lookup(w->by_path, key);
+        d = bench_workload_find(w, i, key);
         version = map_get(dev, "version");
         state = map_get(dev, "state");
         if (!d || !str_is(map_get(dev, "type"), d->type->cls.type_name) ||

@@ -408,7 +408,7 @@ static gboolean protobuf_decode(BenchWorkload *w, const guint8 *data,
     }
     for (size_t i = 0; ok && i < state->n_devices; i++) {
         const Qidlbench__Device *dev = state->devices[i];
-        const BenchDevice *d = g_hash_table_lookup(w->by_path, dev->path);
+        const BenchDevice *d = bench_workload_find(w, (guint)i, dev->path);
         const Map *m = d ? map_for(d->type->schema, NULL) : NULL;
         const ProtobufCMessage *msg = m ?
             *(ProtobufCMessage *const *)((const guint8 *)dev +

@@ -186,7 +186,7 @@ static gboolean native_load(BenchWorkload *w, QidlStreamReader *r,
         if (!dev) {
             break;
         }
-        d = g_hash_table_lookup(w->by_path, dev->instance_path);
+        d = bench_workload_find(w, loaded, dev->instance_path);
         if (!d || strcmp(dev->type_name, d->type->cls.type_name) != 0 ||
             dev->version < d->type->cls.min_version ||
             dev->version > d->type->cls.version) {

@@ -131,6 +131,15 @@ typedef struct {
 BenchWorkload *bench_workload_new(const char *name, GError **error);
 void bench_workload_free(BenchWorkload *w);
 
+/*
+ * The device at @path, for a decoder that meets it as the @i-th device
+ * of its bytes: the @i-th device of the workload if that is its path (the
+ * order every encoder writes), else found by path; NULL if none.  Every
+ * self-describing codec's decoder finds its devices this way.
+ */
+const BenchDevice *bench_workload_find(const BenchWorkload *w, guint i,
+                                       const char *path);
+
 /* Frees what the destination objects own (lists), leaving them empty. */
 void bench_workload_release_dst(BenchWorkload *w);
 

@@ -195,6 +195,15 @@ BenchWorkload *bench_workload_new(const char *name, GError **error)
     return w;
 }
 
+const BenchDevice *bench_workload_find(const BenchWorkload *w, guint i,
+                                       const char *path)
+{
+    if (i < w->n_devices && strcmp(w->devices[i].path, path) == 0) {
+        return &w->devices[i];
+    }
+    return g_hash_table_lookup(w->by_path, path);
+}
+
 void bench_workload_free(BenchWorkload *w)
 {
     WorkloadPriv *p;
