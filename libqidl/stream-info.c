@@ -50,6 +50,34 @@ QidlStreamInfo *qidl_stream_info_new(const char *producer,
     return info;
 }
 
+/* @dst (owned) set to the @len bytes at @s, unless they are what it holds. */
+static void set_text(char **dst, const char *s, gsize len)
+{
+    if (strlen(*dst) != len || memcmp(*dst, s, len) != 0) {
+        g_free(*dst);
+        *dst = g_strndup(s, len);
+    }
+}
+
+QidlStreamInfo *qidl_stream_info__renew(QidlStreamInfo *info,
+                                        const char *producer, gsize plen,
+                                        const char *version, gsize vlen)
+{
+    if (!info) {
+        info = qidl_stream_info_new("", "");
+    } else {
+        g_tree_remove_all(info->metadata);
+        g_ptr_array_set_size(info->extras, 0);
+    }
+    set_text(&info->producer, producer, plen);
+    set_text(&info->producer_version, version, vlen);
+    info->major = QIDL_STREAM_FORMAT_MAJOR;
+    info->minor = QIDL_STREAM_FORMAT_MINOR;
+    info->flags = 0;
+    info->compressed = FALSE;
+    return info;
+}
+
 void qidl_stream_info_free(QidlStreamInfo *info)
 {
     if (!info) {

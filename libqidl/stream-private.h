@@ -47,6 +47,15 @@ struct QidlStreamInfo {
 
 QidlStreamInfo *qidl_stream_info__copy(const QidlStreamInfo *info);
 
+/*
+ * @info (NULL: a new one) as qidl_stream_info_new() makes it, for the
+ * producer and version of @plen and @vlen bytes (not NUL-terminated): a
+ * reader reset reads the next stream's header into the last one's.
+ */
+QidlStreamInfo *qidl_stream_info__renew(QidlStreamInfo *info,
+                                        const char *producer, gsize plen,
+                                        const char *version, gsize vlen);
+
 /* TRUE if @s (@len bytes) is UTF-8 without NUL and at most @max bytes. */
 gboolean qidl_stream__text_ok(const char *s, gsize len, gsize max);
 

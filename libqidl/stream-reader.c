@@ -301,6 +301,7 @@ struct QidlStreamReader {
     gsize len;
     gsize pos;                /* offset of the next record */
     QidlStreamInfo *info;
+    QidlStreamInfo *spare_info; /* the last stream's, for the next */
     Chunk *chunks;            /* every string below */
     StrSet names;             /* the name table */
     StrSet devices;           /* instance paths and top-level names seen */
@@ -475,11 +476,24 @@ static char *cur_str16(Cursor *c, gsize *len)
     return s;
 }
 
+/* A string of the header: its @len bytes in the stream, or NULL. */
+static const char *cur_text16(Cursor *c, gsize *len)
+{
+    const char *s;
+
+    if (!cur_has(c, 2) || !cur_has(c, 2 + (*len = get_u16(c->data +
+                                                           c->pos)))) {
+        return NULL;
+    }
+    s = (const char *)c->data + c->pos + 2;
+    c->pos += 2 + *len;
+    return s;
+}
+
 static gboolean read_header(QidlStreamReader *r, GError **error)
 {
     Cursor c = { r->data, 0, r->len };
-    g_autofree char *producer = NULL;
-    g_autofree char *version = NULL;
+    const char *producer, *version = NULL;
     gsize plen = 0, vlen = 0;
     guint16 major, minor;
     guint32 flags, stored, computed;
@@ -517,8 +531,8 @@ static gboolean read_header(QidlStreamReader *r, GError **error)
         return FALSE;
     }
     c.pos += 8;
-    producer = cur_str16(&c, &plen);
-    version = producer ? cur_str16(&c, &vlen) : NULL;
+    producer = cur_text16(&c, &plen);
+    version = producer ? cur_text16(&c, &vlen) : NULL;
     if (!version || !cur_has(&c, 4)) {
         goto truncated;
     }
@@ -546,7 +560,8 @@ static gboolean read_header(QidlStreamReader *r, GError **error)
                     "12", flags & 0xffff);
         return FALSE;
     }
-    r->info = qidl_stream_info_new(producer, version);
+    r->info = qidl_stream_info__renew(g_steal_pointer(&r->spare_info),
+                                      producer, plen, version, vlen);
     r->info->major = major;
     r->info->minor = minor;
     r->info->flags = flags;
@@ -606,12 +621,15 @@ gboolean qidl_stream_reader_reset(QidlStreamReader *r, const guint8 *data,
     g_return_val_if_fail(data != NULL || len == 0, FALSE);
 
     g_free(r->owned);
-    qidl_stream_info_free(r->info);
     /* The first state, as qidl_stream_reader_new() makes it, but for the
-     * memory kept: the string chunks, the sets, the tables' cache and the
-     * spare device visitor, emptied. */
+     * memory kept: the string chunks, the sets, the tables' cache, the
+     * info and the spare device visitor, emptied. */
     keep = *r;
     memset(r, 0, sizeof(*r));
+    r->spare_info = keep.info ? keep.info : keep.spare_info;
+    if (keep.info && keep.spare_info) {
+        qidl_stream_info_free(keep.spare_info);
+    }
     r->chunks = keep.chunks;
     chunks_empty(&r->chunks);
     r->names = keep.names;
@@ -649,6 +667,7 @@ void qidl_stream_reader_free(QidlStreamReader *r)
     g_free(r->spare);
     g_free(r->owned);
     qidl_stream_info_free(r->info);
+    qidl_stream_info_free(r->spare_info);
     chunks_free(r->chunks);
     g_free(r->kept);
     strset_clear(&r->names);
