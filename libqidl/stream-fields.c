@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include <qidl/visitor.h>
+#include <qidl/visitor-impl.h>
 
 #include "stream-private.h"
 
@@ -38,6 +38,8 @@ static void insert_slot(QidlStreamFields *c, QidlStreamFieldsSlot slot)
 void qidl_stream__fields_add(QidlStreamFields *c,
                              const QidlScalarField *fields, guint n)
 {
+    QidlStreamFieldsSlot slot;
+
     g_return_if_fail(fields != NULL && n > 0);
     g_return_if_fail(c->idx_cap - c->idx_len >= n);
 
@@ -58,7 +60,12 @@ void qidl_stream__fields_add(QidlStreamFields *c,
         }
         g_free(old);
     }
-    insert_slot(c, (QidlStreamFieldsSlot) { fields, n, c->idx_len });
+    slot = (QidlStreamFieldsSlot) { fields, n, c->idx_len, 0, 0 };
+    for (guint i = 0; i < n; i++) {
+        slot.len += 3 + qidl_kind__scalar_size(fields[i].kind);
+        slot.max_idx = MAX(slot.max_idx, c->idx[c->idx_len + i]);
+    }
+    insert_slot(c, slot);
     c->n++;
     c->idx_len += n;
 }

@@ -75,6 +75,9 @@ typedef struct {
     const QidlScalarField *fields;  /* NULL: an empty slot */
     guint n_fields;
     guint32 first;                  /* of its name indices in @idx */
+    guint32 len;                    /* bytes of the run in the stream: a
+                                       name index, a tag, a value each */
+    guint32 max_idx;                /* the largest of its name indices */
 } QidlStreamFieldsSlot;
 
 typedef struct {
@@ -94,8 +97,8 @@ static inline guint32 qidl_stream__fields_hash(const QidlScalarField *fields)
     return (guint32)(h >> 32);
 }
 
-/* The name indices of table @fields of @n entries, or NULL if not met. */
-static inline const guint16 *qidl_stream__fields_find(
+/* The slot of table @fields of @n entries, or NULL if not met. */
+static inline const QidlStreamFieldsSlot *qidl_stream__fields_find_slot(
     const QidlStreamFields *c, const QidlScalarField *fields, guint n)
 {
     if (!c->slots) {
@@ -106,12 +109,22 @@ static inline const guint16 *qidl_stream__fields_find(
         const QidlStreamFieldsSlot *s = &c->slots[i];
 
         if (s->fields == fields && s->n_fields == n) {
-            return c->idx + s->first;
+            return s;
         }
         if (!s->fields) {
             return NULL;
         }
     }
+}
+
+/* The name indices of table @fields of @n entries, or NULL if not met. */
+static inline const guint16 *qidl_stream__fields_find(
+    const QidlStreamFields *c, const QidlScalarField *fields, guint n)
+{
+    const QidlStreamFieldsSlot *s =
+        qidl_stream__fields_find_slot(c, fields, n);
+
+    return s ? c->idx + s->first : NULL;
 }
 
 /*

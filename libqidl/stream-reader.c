@@ -1808,10 +1808,49 @@ static inline gboolean reader_name_is_len(const QidlStreamReader *r,
  * pushed, which skips unknown fields if allowed and makes every error as
  * the field's own visit would.
  */
+/* Stores the little-endian value of @size bytes at @p, of @kind, at @obj. */
+static inline G_ALWAYS_INLINE void put_value(guint8 *obj, const guint8 *p,
+                                             gsize size, QidlKind kind)
+{
+    switch (size) {
+    case 1:
+        if (kind == QIDL_KIND_BOOL) {
+            *(bool *)obj = p[0];
+        } else {
+            obj[0] = p[0];
+        }
+        break;
+    case 2: {
+        guint16 x = get_u16(p);
+
+        memcpy(obj, &x, 2);
+        break;
+    }
+    case 4: {
+        guint32 x = get_u32(p);
+
+        memcpy(obj, &x, 4);
+        break;
+    }
+    default: {
+        guint64 x = get_u64(p);
+
+        memcpy(obj, &x, 8);
+        break;
+    }
+    }
+}
+
 /*
  * The loop of in_scalar_fields(), made twice: without checks (@checked
  * FALSE, @checks NULL), as lean as it was before checks existed, and
  * with them.
+ *
+ * A table met before, whose whole run is in the record and whose names
+ * this record may use, is read by a shorter loop first: per field, one
+ * comparison of the name index and the tag with what they were (and a
+ * bool's value with 1), then the value.  At the first field that differs,
+ * the usual loop takes over.
  */
 static inline G_ALWAYS_INLINE gboolean
 in_fields(QidlVisitor *v, const QidlScalarField *fields,
@@ -1820,20 +1859,60 @@ in_fields(QidlVisitor *v, const QidlScalarField *fields,
 {
     StreamInput *si = to_si(v);
     QidlStreamReader *r = si->r;
-    const guint16 *known;
+    const QidlStreamFieldsSlot *slot;
+    const guint16 *known = NULL;
     guint16 *learn = NULL;
     InFrame *f;
+    guint i = 0;
 
     /* The core calls this inside a struct, which has a frame. */
     g_return_val_if_fail(si->n_frames > 0, FALSE);
     f = &si->frames[si->n_frames - 1];
     g_return_val_if_fail(f->kind == QIDL_KIND_STRUCT, FALSE);
 
-    known = qidl_stream__fields_find(&r->tables, fields, n_fields);
-    if (!known) {
+    slot = qidl_stream__fields_find_slot(&r->tables, fields, n_fields);
+    if (!slot) {
         learn = qidl_stream__fields_room(&r->tables, n_fields);
+    } else {
+        known = r->tables.idx + slot->first;
     }
-    for (guint i = 0; i < n_fields; i++) {
+    if (slot && f->left >= n_fields && si->end - si->pos >= slot->len &&
+        slot->max_idx < si->n_names) {
+        const guint8 *start = si->data + si->pos;
+        const guint8 *p = start;
+
+        for (; i < n_fields; i++) {
+            const QidlScalarField *fld = &fields[i];
+            const QidlFieldCheck *chk =
+                checked && checks[i].check != QIDL_SCALAR_CHECK_NONE ?
+                &checks[i] : NULL;
+            guint64 tmp = 0;
+            gsize size = qidl_kind__scalar_size(fld->kind);
+            guint32 head = get_u32(p);
+
+            /* Every field takes 4 bytes at least: all are in the run. */
+            if (G_UNLIKELY((head & 0xffffff) !=
+                           (known[i] | (guint32)fld->kind << 16) ||
+                           (fld->kind == QIDL_KIND_BOOL && p[3] > 1))) {
+                break;
+            }
+            put_value(G_UNLIKELY(chk) ? (guint8 *)&tmp :
+                      (guint8 *)base + fld->offset, p + 3, size, fld->kind);
+            p += 3 + size;
+            if (G_UNLIKELY(chk)) {
+                if (!qidl_visitor__field_ok(fld, chk, &tmp)) {
+                    si->pos += (gsize)(p - start);
+                    f->left -= i + 1;
+                    return qidl_visitor__check_field(v, fld, chk, &tmp,
+                                                     error);
+                }
+                memcpy((guint8 *)base + fld->offset, &tmp, size);
+            }
+        }
+        si->pos += (gsize)(p - start);
+        f->left -= i;
+    }
+    for (; i < n_fields; i++) {
         const QidlScalarField *fld = &fields[i];
         const QidlFieldCheck *chk =
             checked && checks[i].check != QIDL_SCALAR_CHECK_NONE ?
@@ -1856,33 +1935,7 @@ in_fields(QidlVisitor *v, const QidlScalarField *fields,
             if (learn) {
                 learn[i] = (guint16)idx;
             }
-            switch (size) {
-            case 1:
-                if (fld->kind == QIDL_KIND_BOOL) {
-                    *(bool *)obj = p[3];
-                } else {
-                    obj[0] = p[3];
-                }
-                break;
-            case 2: {
-                guint16 x = get_u16(p + 3);
-
-                memcpy(obj, &x, 2);
-                break;
-            }
-            case 4: {
-                guint32 x = get_u32(p + 3);
-
-                memcpy(obj, &x, 4);
-                break;
-            }
-            default: {
-                guint64 x = get_u64(p + 3);
-
-                memcpy(obj, &x, 8);
-                break;
-            }
-            }
+            put_value(obj, p + 3, size, fld->kind);
             f->left--;
             si->pos += 3 + size;
         } else {

@@ -3079,6 +3079,80 @@ static void test_stream__reader_reset_after_failed_names(void **state)
 }
 
 /*
+ * Keeps the first @keep of the names the first record of @s defines,
+ * removing the others' definitions (the state still uses them), and
+ * reseals the stream.
+ */
+static void cut_names(GByteArray *s, guint keep)
+{
+    gsize rec = test_stream_header_len(s);
+    gsize pos = rec + 5, from;
+    guint n;
+
+    pos += 2 + (s->data[pos] | s->data[pos + 1] << 8);      /* type */
+    pos += 2 + (s->data[pos] | s->data[pos + 1] << 8);      /* path */
+    pos += 4;                                               /* version */
+    n = s->data[pos] | s->data[pos + 1] << 8;
+    assert_true(keep < n);
+    s->data[pos] = (guint8)keep;
+    s->data[pos + 1] = (guint8)(keep >> 8);
+    pos += 2;
+    for (guint i = 0; i < keep; i++) {
+        pos += 1 + s->data[pos];
+    }
+    from = pos;
+    for (guint i = keep; i < n; i++) {
+        pos += 1 + s->data[pos];
+    }
+    g_byte_array_remove_range(s, (guint)from, (guint)(pos - from));
+    test_put32(s->data + rec + 1,
+               test_get32(s->data + rec + 1) - (guint32)(pos - from));
+    test_stream_fix_checksums(s);
+}
+
+/*
+ * A run's table learnt in the last stream, met in a record that uses its
+ * names' indices without having them defined: refused as by a new
+ * reader.
+ */
+static void test_stream__reader_reset_undefined_index_fail(void **state)
+{
+    FieldsDev src, dst;
+    g_autoptr(GByteArray) good = NULL;
+    g_autoptr(GByteArray) cut = NULL;
+    g_autoptr(QidlStreamReader) r = NULL;
+    g_autoptr(GError) fresh_error = NULL;
+    g_autoptr(GError) error = NULL;
+    const QidlStreamDevice *dev;
+
+    fields_dev_init(&src);
+    good = write_fields(&src, 1, fields_run, FIELDS_RUN_LEN, TRUE);
+    cut = write_fields(&src, 1, fields_run, FIELDS_RUN_LEN, TRUE);
+    /* "dev" and "head": the run's names are not defined. */
+    cut_names(cut, 2);
+    fresh_error = read_fields(cut, 1, &dst, TRUE, 0);
+    assert_non_null(fresh_error);
+
+    r = qidl_stream_reader_new(good->data, good->len, &error);
+    for (guint k = 0; k < 2; k++) {
+        const GByteArray *s = k ? cut : good;
+        g_autoptr(QidlVisitor) in = NULL;
+        gboolean ok;
+
+        assert_true(k == 0 ||
+                    qidl_stream_reader_reset(r, s->data, s->len, &error));
+        assert_true(qidl_stream_reader_next(r, &dev, &error));
+        in = qidl_stream_reader_device_visitor(r, 0);
+        ok = fields_dev_visit(in, "dev", &dst, fields_run, FIELDS_RUN_LEN,
+                              TRUE, &error) &&
+             qidl_visitor_complete(in, &error);
+        assert_int_equal(ok, !k);
+    }
+    assert_int_equal(error->code, fresh_error->code);
+    assert_string_equal(error->message, fresh_error->message);
+}
+
+/*
  * One reader reset between 300 random streams reads what new readers
  * read, loading the same values, failing the same way on streams
  * damaged at a random byte (their checksums made right again, so that
@@ -3449,6 +3523,7 @@ int main(void)
         cmocka_unit_test(test_stream__reader_reset_reads_alike),
         cmocka_unit_test(test_stream__reader_reset_random_reads_alike),
         cmocka_unit_test(test_stream__reader_reset_after_failed_names),
+        cmocka_unit_test(test_stream__reader_reset_undefined_index_fail),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
