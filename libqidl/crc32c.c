@@ -563,17 +563,29 @@ guint32 qidl_crc32c__copy(guint32 crc, void *dst, const void *src, gsize len)
 }
 
 #ifdef CRC_X86
+/* len_op_hw(), below. */
+static guint32 len_op_hw(guint64 len2);
+
+/* qidl_crc32c__combine() with the carry-less multiply. */
+__attribute__((target("sse4.2,pclmul")))
+static guint32 combine_hw(guint32 crc1, guint32 crc2, guint64 len2)
+{
+    return mul32_hw(crc1, len_op_hw(len2)) ^ crc2;
+}
+#endif
+
+#ifdef CRC_X86
 /*
- * qidl_crc32c__combine() with the carry-less multiply.  The set bits of
+ * qidl_crc32c__shift_op() with the carry-less multiply.  The set bits of
  * @len2 go alternately to two chains of products, so that the two
  * chains' multiplications overlap: the product is the same (the
  * multiplication is associative and commutative), in about half the
  * latency of one chain.
  */
 __attribute__((target("sse4.2,pclmul")))
-static guint32 combine_hw(guint32 crc1, guint32 crc2, guint64 len2)
+static guint32 len_op_hw(guint64 len2)
 {
-    guint32 chain[2] = { crc1, SHIFT_UNIT };
+    guint32 chain[2] = { SHIFT_UNIT, SHIFT_UNIT };
     guint which = 0;
 
     for (guint k = 0; len2 && k < 32; k++, len2 >>= 1) {
@@ -582,10 +594,33 @@ static guint32 combine_hw(guint32 crc1, guint32 crc2, guint64 len2)
             which ^= 1;
         }
     }
-    g_return_val_if_fail(len2 == 0, crc2);
-    return mul32_hw(chain[0], chain[1]) ^ crc2;
+    g_return_val_if_fail(len2 == 0, SHIFT_UNIT);
+    return mul32_hw(chain[0], chain[1]);
 }
 #endif
+
+guint32 qidl_crc32c__shift_op(guint64 len2)
+{
+    guint32 op = SHIFT_UNIT;
+
+#ifdef CRC_X86
+    if (have_pclmul()) {
+        return len_op_hw(len2);
+    }
+#endif
+    for (guint k = 0; len2 && k < 32; k++, len2 >>= 1) {
+        if (len2 & 1) {
+            op = mul32(op, shift_table[k]);
+        }
+    }
+    g_return_val_if_fail(len2 == 0, SHIFT_UNIT);
+    return op;
+}
+
+guint32 qidl_crc32c__shift(guint32 crc1, guint32 op)
+{
+    return mul32(crc1, op);
+}
 
 guint32 qidl_crc32c__combine(guint32 crc1, guint32 crc2, guint64 len2)
 {

@@ -43,4 +43,50 @@ guint32 qidl_crc32c__copy(guint32 crc, void *dst, const void *src, gsize len);
  */
 guint32 qidl_crc32c__combine(guint32 crc1, guint32 crc2, guint64 len2);
 
+/*
+ * qidl_crc32c__combine() in two steps: the operator that moves a CRC past
+ * @len2 bytes (a product per set bit of @len2), and its application (one
+ * product): combine(crc1, crc2, len2) == shift(crc1, shift_op(len2)) ^
+ * crc2.  A writer or reader that meets the same record lengths stream
+ * after stream keeps the operators (QidlCrcShiftCache).
+ */
+guint32 qidl_crc32c__shift_op(guint64 len2);
+guint32 qidl_crc32c__shift(guint32 crc1, guint32 op);
+
+/*
+ * The CRC-32C of any message followed by its own CRC-32C (4 bytes, little
+ * endian): so a record whose checksum is right adds it to the stream's
+ * checksum without reading either.
+ */
+#define QIDL_CRC32C_RESIDUE 0x48674bc7u
+
+/*
+ * The shift operators of the last lengths met, by length: a writer's or
+ * reader's own (zeroed), not shared.
+ */
+#define QIDL_CRC_SHIFT_CACHE 64
+
+typedef struct {
+    guint32 len[QIDL_CRC_SHIFT_CACHE];   /* 0: no entry */
+    guint32 op[QIDL_CRC_SHIFT_CACHE];
+} QidlCrcShiftCache;
+
+/* qidl_crc32c__combine() for @len2 below 2^32, with @cache. */
+static inline guint32 qidl_crc32c__combine_cached(QidlCrcShiftCache *cache,
+                                                  guint32 crc1,
+                                                  guint32 crc2,
+                                                  guint32 len2)
+{
+    guint slot = (len2 * 0x9e3779b1u) >> 26;
+
+    if (G_UNLIKELY(len2 == 0)) {
+        return crc1 ^ crc2;
+    }
+    if (G_UNLIKELY(cache->len[slot] != len2)) {
+        cache->len[slot] = len2;
+        cache->op[slot] = qidl_crc32c__shift_op(len2);
+    }
+    return qidl_crc32c__shift(crc1, cache->op[slot]) ^ crc2;
+}
+
 #endif /* QIDL_CRC32C_H */

@@ -322,6 +322,7 @@ struct QidlStreamReader {
     guint n_new;
 
     QidlStreamFields tables;  /* qidl_visit_scalar_fields()'s tables */
+    QidlCrcShiftCache shifts; /* for the stream's checksum; kept by reset */
 
     /*
      * What a reset keeps of the last stream's names, so that a stream
@@ -636,6 +637,7 @@ gboolean qidl_stream_reader_reset(QidlStreamReader *r, const guint8 *data,
     r->devices = keep.devices;
     strset_empty(&r->devices);
     r->tables = keep.tables;
+    r->shifts = keep.shifts;
     r->kept = keep.kept;
     r->kept_cap = keep.kept_cap;
     if (keep.failed || keep.names.n > keep.n_left) {
@@ -1072,10 +1074,10 @@ gboolean qidl_stream_reader_next(QidlStreamReader *r,
         }
         r->pos = c.end + STREAM_RECORD_TAIL;
         if (kind != QIDL_STREAM_RECORD_END) {
-            r->stream_crc = qidl_crc32c__update(
-                qidl_crc32c__combine(r->stream_crc, computed,
-                                     STREAM_RECORD_HEAD + blen),
-                r->data + c.end, STREAM_RECORD_TAIL);
+            /* The record and its checksum, which is right. */
+            r->stream_crc = qidl_crc32c__combine_cached(
+                &r->shifts, r->stream_crc, QIDL_CRC32C_RESIDUE,
+                STREAM_RECORD_HEAD + blen + STREAM_RECORD_TAIL);
         }
 
         switch (kind) {

@@ -559,6 +559,8 @@ struct QidlStreamWriter {
     guint64 next_serial;
     guint n_frames;
     QidlStreamFields tables;   /* qidl_visit_scalar_fields()'s tables */
+    QidlCrcShiftCache shifts;  /* for the stream's checksum; kept by a
+                                  reset */
 
     /*
      * The index of the names last looked up, by the address of the
@@ -1948,10 +1950,11 @@ static void assemble(QidlStreamWriter *w, guint8 *dst, gsize len)
              * path, rather than one call each. */
             crc = qidl_crc32c__update(crc, unsummed, (gsize)(dst - unsummed));
             set_u32(dst, crc);
-            /* The stream's checksum without a second pass. */
-            stream_crc = qidl_crc32c__update(
-                qidl_crc32c__combine(stream_crc, crc, rec_len), dst,
-                STREAM_RECORD_TAIL);
+            /* The stream's checksum without a second pass: the record
+             * followed by its checksum. */
+            stream_crc = qidl_crc32c__combine_cached(
+                &w->shifts, stream_crc, QIDL_CRC32C_RESIDUE,
+                (guint32)(rec_len + STREAM_RECORD_TAIL));
             dst += STREAM_RECORD_TAIL;
             unsummed = NULL;
         }

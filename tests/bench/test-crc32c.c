@@ -110,6 +110,43 @@ static void test_crc32c__combine(void **state)
 }
 
 /*
+ * combine() in two steps and through a cache of operators, whose slots
+ * lengths share (64 slots, 300 lengths): the same as the reference; and
+ * a message followed by its checksum has the residue's.
+ */
+static void test_crc32c__combine_cached(void **state)
+{
+    g_autofree guint8 *buf = random_bytes(5000);
+    QidlCrcShiftCache cache = { { 0 } };
+
+    for (guint round = 0; round < 2; round++) {
+        for (gsize b = 0; b < 300; b++) {
+            gsize len = (b * 131) % 4990;
+            guint32 ca = ref_crc32c(0, buf, 7);
+            guint32 cb = ref_crc32c(0, buf + 7, len);
+            guint32 want = ref_crc32c(0, buf, 7 + len);
+
+            assert_int_equal(qidl_crc32c__combine_cached(&cache, ca, cb,
+                                                         (guint32)len),
+                             want);
+            assert_int_equal(qidl_crc32c__shift(
+                                 ca, qidl_crc32c__shift_op(len)) ^ cb,
+                             want);
+        }
+    }
+    for (gsize len = 0; len < 600; len += 37) {
+        guint8 msg[604];
+        guint32 crc = ref_crc32c(0, buf, len);
+
+        memcpy(msg, buf, len);
+        for (guint i = 0; i < 4; i++) {
+            msg[len + i] = (guint8)(crc >> (8 * i));
+        }
+        assert_int_equal(ref_crc32c(0, msg, len + 4), QIDL_CRC32C_RESIDUE);
+    }
+}
+
+/*
  * The hybrid path of crc32c.c (fold_hybrid(): from 3072 bytes for update,
  * 8192 for copy, in pieces of 1 MiB from 2 MiB on) splits a buffer as
  * head (< 256) | fold (256 (n + 1), or one block more) | five streams of 32 n
@@ -178,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_crc32c__copy),
         cmocka_unit_test(test_crc32c__chained),
         cmocka_unit_test(test_crc32c__combine),
+        cmocka_unit_test(test_crc32c__combine_cached),
         cmocka_unit_test(test_crc32c__hybrid_split),
         cmocka_unit_test(test_crc32c__hybrid_pieces),
     };
