@@ -1874,6 +1874,10 @@ in_fields(QidlVisitor *v, const QidlScalarField *fields,
 
     slot = qidl_stream__fields_find_slot(&r->tables, fields, n_fields);
     if (!slot) {
+        /* Checked once, here (scalar_fields_checks_tables). */
+        if (!qidl_visitor__fields_valid(fields, checks, n_fields)) {
+            return FALSE;
+        }
         learn = qidl_stream__fields_room(&r->tables, n_fields);
     } else {
         known = r->tables.idx + slot->first;
@@ -2098,6 +2102,7 @@ QidlVisitor *qidl_stream_reader_device_visitor(QidlStreamReader *r,
     si->parent.scalar = in_scalar;
     si->parent.scalar_array = in_scalar_array;
     si->parent.scalar_fields = in_scalar_fields;
+    si->parent.scalar_fields_checks_tables = TRUE;
     si->parent.string = in_string;
     si->parent.bytes = in_bytes;
     si->parent.optional = in_optional;

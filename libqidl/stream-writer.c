@@ -870,6 +870,7 @@ static QidlStreamWriter *writer_new(GByteArray *out, guint16 major,
     v->scalar = writer_scalar;
     v->scalar_array = writer_scalar_array;
     v->scalar_fields = writer_scalar_fields;
+    v->scalar_fields_checks_tables = TRUE;
     v->string = writer_string;
     v->bytes = writer_bytes;
     v->optional = writer_optional;
@@ -1657,6 +1658,10 @@ static gboolean writer_scalar_fields(QidlVisitor *v,
 
     known = qidl_stream__fields_find(&w->tables, fields, n_fields);
     if (!known) {
+        /* Checked once, here (scalar_fields_checks_tables). */
+        if (!qidl_visitor__fields_valid(fields, checks, n_fields)) {
+            return FALSE;
+        }
         learn = qidl_stream__fields_room(&w->tables, n_fields);
     }
     truncated = w->n_truncated;

@@ -600,22 +600,15 @@ gboolean qidl_visit_scalar_array(QidlVisitor *v, const char *name,
 
 /* Both entry points, without a call through the PLT from one to the
  * other. */
-static inline gboolean visit_fields(QidlVisitor *v,
-                                    const QidlScalarField *fields,
+/* qidl_visitor__fields_valid(), without the PLT. */
+static inline gboolean fields_valid(const QidlScalarField *fields,
                                     const QidlFieldCheck *checks,
-                                    guint n_fields, void *base,
-                                    GError **error)
+                                    guint n_fields)
 {
-    const QidlPathSegment *parent;
-
-    g_return_val_if_fail(v != NULL, FALSE);
-    g_return_val_if_fail(fields != NULL || n_fields == 0, FALSE);
-    g_return_val_if_fail(base != NULL || n_fields == 0, FALSE);
     /*
-     * What implementations rely on (visitor-impl.h): a few instructions
-     * per field, against a call per field saved.  The names themselves
-     * are not read here (a visitor that knows the table does not read
-     * them at all); those that read a name check its name_len.
+     * A few instructions per field.  The names themselves are not read
+     * here (a visitor that knows the table does not read them at all);
+     * those that read a name check its name_len.
      */
     for (guint i = 0; i < n_fields; i++) {
         g_return_val_if_fail(fields[i].name != NULL, FALSE);
@@ -629,13 +622,36 @@ static inline gboolean visit_fields(QidlVisitor *v,
              fields[i].kind != QIDL_KIND_DOUBLE && checks[i].bounds),
             FALSE);
     }
+    return TRUE;
+}
+
+static inline gboolean visit_fields(QidlVisitor *v,
+                                    const QidlScalarField *fields,
+                                    const QidlFieldCheck *checks,
+                                    guint n_fields, void *base,
+                                    GError **error)
+{
+    const QidlPathSegment *parent;
+
+    g_return_val_if_fail(v != NULL, FALSE);
+    g_return_val_if_fail(fields != NULL || n_fields == 0, FALSE);
+    g_return_val_if_fail(base != NULL || n_fields == 0, FALSE);
 
     if (n_fields == 0) {
         return TRUE;
     }
     parent = v->n_segments > 0 ? &v->segments[v->n_segments - 1] : NULL;
     if (v->scalar_fields && parent && parent->kind == QIDL_KIND_STRUCT) {
+        /* What implementations rely on (visitor-impl.h), unless they
+         * check each table once themselves. */
+        if (!v->scalar_fields_checks_tables &&
+            !fields_valid(fields, checks, n_fields)) {
+            return FALSE;
+        }
         return v->scalar_fields(v, fields, checks, n_fields, base, error);
+    }
+    if (!fields_valid(fields, checks, n_fields)) {
+        return FALSE;
     }
     /* Without the callback, or at the top or in a list: field by field,
      * a checked one on input stored only once it passed. */
@@ -656,6 +672,13 @@ static inline gboolean visit_fields(QidlVisitor *v,
         }
     }
     return TRUE;
+}
+
+gboolean qidl_visitor__fields_valid(const QidlScalarField *fields,
+                                    const QidlFieldCheck *checks,
+                                    guint n_fields)
+{
+    return fields_valid(fields, checks, n_fields);
 }
 
 gboolean qidl_visit_checked_fields(QidlVisitor *v,

@@ -2643,6 +2643,62 @@ static void test_stream__scalar_fields_names_over_limit_fail(void **state)
     }
 }
 
+static void count_critical(const gchar *domain, GLogLevelFlags level,
+                           const gchar *message, gpointer data)
+{
+    (*(guint *)data)++;
+}
+
+/* A run whose second field's kind is not a scalar's. */
+static const QidlScalarField run_bad_kind[] = {
+    RUN_FIELD("flag", flag, QIDL_KIND_BOOL),
+    RUN_FIELD("u8", u8, QIDL_KIND_STRUCT),
+};
+
+/*
+ * The stream writer and reader check a table of qidl_visit_scalar_fields()
+ * themselves, once per table they keep (scalar_fields_checks_tables): a
+ * table with a kind that is not a scalar's is refused as a programming
+ * error, each time, and nothing is written or read.
+ */
+static void test_stream__scalar_fields_bad_table_fail(void **state)
+{
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(out, "t", "1", 0);
+    g_autoptr(GByteArray) s = NULL;
+    g_autoptr(QidlStreamReader) r = NULL;
+    g_autoptr(QidlVisitor) in = NULL;
+    const QidlStreamDevice *dev;
+    GLogLevelFlags fatal = g_log_set_always_fatal(G_LOG_FATAL_MASK);
+    guint criticals = 0;
+    guint handler = g_log_set_handler(NULL, G_LOG_LEVEL_CRITICAL,
+                                      count_critical, &criticals);
+    FieldsDev f;
+    QidlVisitor *v;
+
+    fields_dev_init(&f);
+    v = qidl_stream_writer_begin_device(w, "fields", "/f0", 1);
+    assert_true(qidl_visit_start_struct(v, "dev", NULL));
+    for (guint i = 0; i < 2; i++) {
+        assert_false(qidl_visit_scalar_fields(v, run_bad_kind, 2, &f, NULL));
+        assert_int_equal(criticals, i + 1);
+    }
+
+    s = write_fields(&f, 1, fields_run, FIELDS_RUN_LEN, TRUE);
+    r = qidl_stream_reader_new(s->data, s->len, NULL);
+    assert_true(qidl_stream_reader_next(r, &dev, NULL));
+    in = qidl_stream_reader_device_visitor(r, 0);
+    assert_true(qidl_visit_start_struct(in, "dev", NULL));
+    assert_true(qidl_visit_uint8(in, "head", &f.head, NULL));
+    for (guint i = 0; i < 2; i++) {
+        assert_false(qidl_visit_scalar_fields(in, run_bad_kind, 2, &f,
+                                              NULL));
+        assert_int_equal(criticals, 3 + i);
+    }
+    g_log_remove_handler(NULL, handler);
+    g_log_set_always_fatal(fatal);
+}
+
 /* ---- qidl_stream_writer_reset() ---- */
 
 typedef struct {
@@ -3517,6 +3573,7 @@ int main(void)
         cmocka_unit_test(test_stream__scalar_fields_writer_fail),
         cmocka_unit_test(test_stream__scalar_fields_known_twice_fail),
         cmocka_unit_test(test_stream__scalar_fields_names_over_limit_fail),
+        cmocka_unit_test(test_stream__scalar_fields_bad_table_fail),
         cmocka_unit_test(test_stream__writer_reset_same_bytes),
         cmocka_unit_test(test_stream__writer_reset_bad_producer_fail),
         cmocka_unit_test(test_stream__writer_reset_random_same_bytes),

@@ -122,6 +122,15 @@ struct QidlVisitor {
                               const QidlFieldCheck *checks, guint n_fields,
                               void *base, GError **error);
     /*
+     * FALSE, as a zeroed struct has it: the core checks the table of every
+     * scalar_fields call (above) before making it.  TRUE: scalar_fields
+     * checks a table itself, with qidl_visitor__fields_valid(), when it
+     * first meets it, and keeps what it learnt of it by address (a table
+     * and its checks must not change while a visitor that met them
+     * lives: visitor.h), so the core does not check it per call.
+     */
+    gboolean scalar_fields_checks_tables;
+    /*
      * Must be set.  Output: *obj is the string (never NULL: the core maps
      * NULL to "").  Input: store a new g_malloc'd string in *obj only on
      * success.
@@ -175,6 +184,22 @@ struct QidlVisitor {
  * before or after.
  */
 void qidl_visitor__init(QidlVisitor *v, QidlVisitorType type);
+
+/**
+ * qidl_visitor__fields_valid:
+ * @fields: a table of qidl_visit_scalar_fields()
+ * @checks: (nullable): its checks (qidl_visit_checked_fields())
+ * @n_fields: its length
+ *
+ * What the core checks of a table before calling scalar_fields: names not
+ * NULL, scalar kinds, each check a known one, on an integer, with
+ * something to name.  A programming error: g_return_val_if_fail() style.
+ *
+ * Returns: TRUE if the table is valid.
+ */
+gboolean qidl_visitor__fields_valid(const QidlScalarField *fields,
+                                    const QidlFieldCheck *checks,
+                                    guint n_fields);
 
 /**
  * qidl_visitor__error:
