@@ -1609,6 +1609,39 @@ static gboolean in_value_error(QidlVisitor *v, gint64 element,
     return FALSE;
 }
 
+/* Stores the little-endian value of @size bytes at @p, of @kind, at @obj. */
+static inline G_ALWAYS_INLINE void put_value(guint8 *obj, const guint8 *p,
+                                             gsize size, QidlKind kind)
+{
+    switch (size) {
+    case 1:
+        if (kind == QIDL_KIND_BOOL) {
+            *(bool *)obj = p[0];
+        } else {
+            obj[0] = p[0];
+        }
+        break;
+    case 2: {
+        guint16 x = get_u16(p);
+
+        memcpy(obj, &x, 2);
+        break;
+    }
+    case 4: {
+        guint32 x = get_u32(p);
+
+        memcpy(obj, &x, 4);
+        break;
+    }
+    default: {
+        guint64 x = get_u64(p);
+
+        memcpy(obj, &x, 8);
+        break;
+    }
+    }
+}
+
 /*
  * Reads the body of a scalar of @kind at the cursor into @obj (the tag, if
  * any, was read and checked).
@@ -1627,41 +1660,15 @@ static gboolean in_scalar_body(QidlVisitor *v, gint64 element, QidlKind kind,
                               G_GSIZE_FORMAT " left in the record)", si->pos,
                               size, si->end - si->pos);
     }
+    /* Not a scalar kind: the core lets none through. */
+    g_return_val_if_fail(size > 0, FALSE);
     p = si->data + si->pos;
-    switch (size) {
-    case 1:
-        if (kind == QIDL_KIND_BOOL && p[0] > 1) {
-            return in_value_error(v, element, error, QIDL_ERROR_INVALID,
-                                  "invalid bool value %u at byte offset %"
-                                  G_GSIZE_FORMAT, p[0], si->pos);
-        }
-        if (kind == QIDL_KIND_BOOL) {
-            *(bool *)obj = p[0];
-        } else {
-            memcpy(obj, p, 1);
-        }
-        break;
-    case 2: {
-        guint16 x = get_u16(p);
-
-        memcpy(obj, &x, 2);
-        break;
+    if (kind == QIDL_KIND_BOOL && p[0] > 1) {
+        return in_value_error(v, element, error, QIDL_ERROR_INVALID,
+                              "invalid bool value %u at byte offset %"
+                              G_GSIZE_FORMAT, p[0], si->pos);
     }
-    case 4: {
-        guint32 x = get_u32(p);
-
-        memcpy(obj, &x, 4);
-        break;
-    }
-    case 8: {
-        guint64 x = get_u64(p);
-
-        memcpy(obj, &x, 8);
-        break;
-    }
-    default:
-        g_return_val_if_reached(FALSE);
-    }
+    put_value(obj, p, size, kind);
     si->pos += size;
     return TRUE;
 }
@@ -1810,39 +1817,6 @@ static inline gboolean reader_name_is_len(const QidlStreamReader *r,
  * pushed, which skips unknown fields if allowed and makes every error as
  * the field's own visit would.
  */
-/* Stores the little-endian value of @size bytes at @p, of @kind, at @obj. */
-static inline G_ALWAYS_INLINE void put_value(guint8 *obj, const guint8 *p,
-                                             gsize size, QidlKind kind)
-{
-    switch (size) {
-    case 1:
-        if (kind == QIDL_KIND_BOOL) {
-            *(bool *)obj = p[0];
-        } else {
-            obj[0] = p[0];
-        }
-        break;
-    case 2: {
-        guint16 x = get_u16(p);
-
-        memcpy(obj, &x, 2);
-        break;
-    }
-    case 4: {
-        guint32 x = get_u32(p);
-
-        memcpy(obj, &x, 4);
-        break;
-    }
-    default: {
-        guint64 x = get_u64(p);
-
-        memcpy(obj, &x, 8);
-        break;
-    }
-    }
-}
-
 /*
  * The loop of in_scalar_fields(), made twice: without checks (@checked
  * FALSE, @checks NULL), as lean as it was before checks existed, and
