@@ -563,29 +563,17 @@ guint32 qidl_crc32c__copy(guint32 crc, void *dst, const void *src, gsize len)
 }
 
 #ifdef CRC_X86
-/* len_op_hw(), below. */
-static guint32 len_op_hw(guint64 len2);
-
-/* qidl_crc32c__combine() with the carry-less multiply. */
-__attribute__((target("sse4.2,pclmul")))
-static guint32 combine_hw(guint32 crc1, guint32 crc2, guint64 len2)
-{
-    return mul32_hw(crc1, len_op_hw(len2)) ^ crc2;
-}
-#endif
-
-#ifdef CRC_X86
 /*
- * qidl_crc32c__shift_op() with the carry-less multiply.  The set bits of
- * @len2 go alternately to two chains of products, so that the two
- * chains' multiplications overlap: the product is the same (the
- * multiplication is associative and commutative), in about half the
- * latency of one chain.
+ * @first times the shift operator of @len2 bytes, with the carry-less
+ * multiply.  The set bits of @len2 go alternately to two chains of
+ * products, so that the two chains' multiplications overlap: the product
+ * is the same (the multiplication is associative and commutative), in
+ * about half the latency of one chain.
  */
 __attribute__((target("sse4.2,pclmul")))
-static guint32 len_op_hw(guint64 len2)
+static inline guint32 chains_hw(guint32 first, guint64 len2)
 {
-    guint32 chain[2] = { SHIFT_UNIT, SHIFT_UNIT };
+    guint32 chain[2] = { first, SHIFT_UNIT };
     guint which = 0;
 
     for (guint k = 0; len2 && k < 32; k++, len2 >>= 1) {
@@ -594,8 +582,23 @@ static guint32 len_op_hw(guint64 len2)
             which ^= 1;
         }
     }
-    g_return_val_if_fail(len2 == 0, SHIFT_UNIT);
+    g_return_val_if_fail(len2 == 0, first);
     return mul32_hw(chain[0], chain[1]);
+}
+
+/* qidl_crc32c__combine() with the carry-less multiply: @crc1 starts the
+ * first chain, so no product waits for the operator to be complete. */
+__attribute__((target("sse4.2,pclmul")))
+static guint32 combine_hw(guint32 crc1, guint32 crc2, guint64 len2)
+{
+    return chains_hw(crc1, len2) ^ crc2;
+}
+
+/* qidl_crc32c__shift_op() with the carry-less multiply. */
+__attribute__((target("sse4.2,pclmul")))
+static guint32 len_op_hw(guint64 len2)
+{
+    return chains_hw(SHIFT_UNIT, len2);
 }
 #endif
 

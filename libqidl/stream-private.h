@@ -75,10 +75,14 @@ typedef struct {
     const QidlScalarField *fields;  /* NULL: an empty slot */
     guint n_fields;
     guint32 first;                  /* of its name indices in @idx */
+} QidlStreamFieldsSlot;
+
+/* What a set that keeps the layout (@layout) knows of a slot's table. */
+typedef struct {
     guint32 len;                    /* bytes of the run in the stream: a
                                        name index, a tag, a value each */
     guint32 max_idx;                /* the largest of its name indices */
-} QidlStreamFieldsSlot;
+} QidlStreamFieldsLayout;
 
 typedef struct {
     QidlStreamFieldsSlot *slots;
@@ -88,6 +92,8 @@ typedef struct {
     guint16 *idx;                   /* the tables' name indices */
     guint32 idx_len;
     guint32 idx_cap;
+    gboolean layout;                /* keep @layouts, by slot */
+    QidlStreamFieldsLayout *layouts; /* in the block of @slots, after them */
 } QidlStreamFields;
 
 static inline guint32 qidl_stream__fields_hash(const QidlScalarField *fields)

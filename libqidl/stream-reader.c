@@ -322,7 +322,13 @@ struct QidlStreamReader {
     guint n_new;
 
     QidlStreamFields tables;  /* qidl_visit_scalar_fields()'s tables */
-    QidlCrcShiftCache shifts; /* for the stream's checksum; kept by reset */
+    /*
+     * Made by the first reset, which also sets @keeps: the reader keeps
+     * what the next stream may take again (@kept, @shifts).  A reader
+     * never reset reads one stream and spends nothing on them.
+     */
+    gboolean keeps;
+    QidlCrcShiftCache *shifts; /* for the stream's checksum */
 
     /*
      * What a reset keeps of the last stream's names, so that a stream
@@ -607,6 +613,8 @@ QidlStreamReader *qidl_stream_reader_new(const guint8 *data, gsize len,
     g_return_val_if_fail(data != NULL || len == 0, NULL);
 
     r = g_new0(QidlStreamReader, 1);
+    /* Its fast path reads a run's length and largest index. */
+    r->tables.layout = TRUE;
     if (!reader_open(r, data, len, error)) {
         return NULL;
     }
@@ -637,12 +645,13 @@ gboolean qidl_stream_reader_reset(QidlStreamReader *r, const guint8 *data,
     r->devices = keep.devices;
     strset_empty(&r->devices);
     r->tables = keep.tables;
-    r->shifts = keep.shifts;
+    r->shifts = keep.shifts ? keep.shifts : g_new0(QidlCrcShiftCache, 1);
     r->kept = keep.kept;
     r->kept_cap = keep.kept_cap;
-    if (keep.failed || keep.names.n > keep.n_left) {
-        /* A failed record may have left names without definitions in
-         * @kept: start afresh. */
+    r->keeps = TRUE;
+    if (!keep.keeps || keep.failed || keep.names.n > keep.n_left) {
+        /* Nothing kept yet (the first reset), or a failed record may
+         * have left names without definitions in @kept: start afresh. */
         strset_empty(&r->names);
         qidl_stream__fields_empty(&r->tables);
     } else {
@@ -672,6 +681,7 @@ void qidl_stream_reader_free(QidlStreamReader *r)
     qidl_stream_info_free(r->spare_info);
     chunks_free(r->chunks);
     g_free(r->kept);
+    g_free(r->shifts);
     strset_clear(&r->names);
     strset_clear(&r->devices);
     qidl_stream__fields_clear(&r->tables);
@@ -931,7 +941,7 @@ static gboolean read_device_head(QidlStreamReader *r, gsize at, Cursor *c,
                    free_slot);
         c->pos += 1 + len;
     }
-    if (n_new > 0) {
+    if (n_new > 0 && r->keeps) {
         names_keep(r, r->first_new, defs, (gsize)(c->data + c->pos - defs));
     }
     /* The state: a name index and a struct tag, at least. */
@@ -1074,10 +1084,15 @@ gboolean qidl_stream_reader_next(QidlStreamReader *r,
         }
         r->pos = c.end + STREAM_RECORD_TAIL;
         if (kind != QIDL_STREAM_RECORD_END) {
-            /* The record and its checksum, which is right. */
-            r->stream_crc = qidl_crc32c__combine_cached(
-                &r->shifts, r->stream_crc, QIDL_CRC32C_RESIDUE,
-                STREAM_RECORD_HEAD + blen + STREAM_RECORD_TAIL);
+            /* The record and its checksum, which is right; the length's
+             * operator kept if the reader reads again and again. */
+            gsize len = STREAM_RECORD_HEAD + blen + STREAM_RECORD_TAIL;
+
+            r->stream_crc = r->shifts ?
+                qidl_crc32c__combine_cached(r->shifts, r->stream_crc,
+                                            QIDL_CRC32C_RESIDUE,
+                                            (guint32)len) :
+                qidl_crc32c__combine(r->stream_crc, QIDL_CRC32C_RESIDUE, len);
         }
 
         switch (kind) {
@@ -1836,6 +1851,7 @@ in_fields(QidlVisitor *v, const QidlScalarField *fields,
     StreamInput *si = to_si(v);
     QidlStreamReader *r = si->r;
     const QidlStreamFieldsSlot *slot;
+    const QidlStreamFieldsLayout *layout;
     const guint16 *known = NULL;
     guint16 *learn = NULL;
     InFrame *f;
@@ -1847,6 +1863,7 @@ in_fields(QidlVisitor *v, const QidlScalarField *fields,
     g_return_val_if_fail(f->kind == QIDL_KIND_STRUCT, FALSE);
 
     slot = qidl_stream__fields_find_slot(&r->tables, fields, n_fields);
+    layout = slot ? &r->tables.layouts[slot - r->tables.slots] : NULL;
     if (!slot) {
         /* Checked once, here (scalar_fields_checks_tables). */
         if (!qidl_visitor__fields_valid(fields, checks, n_fields)) {
@@ -1856,8 +1873,8 @@ in_fields(QidlVisitor *v, const QidlScalarField *fields,
     } else {
         known = r->tables.idx + slot->first;
     }
-    if (slot && f->left >= n_fields && si->end - si->pos >= slot->len &&
-        slot->max_idx < si->n_names) {
+    if (layout && f->left >= n_fields && si->end - si->pos >= layout->len &&
+        layout->max_idx < si->n_names) {
         const guint8 *start = si->data + si->pos;
         const guint8 *p = start;
 

@@ -559,8 +559,9 @@ struct QidlStreamWriter {
     guint64 next_serial;
     guint n_frames;
     QidlStreamFields tables;   /* qidl_visit_scalar_fields()'s tables */
-    QidlCrcShiftCache shifts;  /* for the stream's checksum; kept by a
-                                  reset */
+    /* Made by the first reset, for the streams after; a writer never
+     * reset spends nothing on it. */
+    QidlCrcShiftCache *shifts;
 
     /*
      * The index of the names last looked up, by the address of the
@@ -932,6 +933,9 @@ void qidl_stream_writer_reset(QidlStreamWriter *w, GByteArray *out)
     w->out = out;
     w->finished = FALSE;
     w->in_device = FALSE;
+    if (!w->shifts) {
+        w->shifts = g_new0(QidlCrcShiftCache, 1);
+    }
     if (!w->start_failed) {
         g_clear_error(&w->sticky);
     }
@@ -972,6 +976,7 @@ void qidl_stream_writer_free(QidlStreamWriter *w)
     g_free(w->used);
     g_free(w->undo);
     qidl_stream__fields_clear(&w->tables);
+    g_free(w->shifts);
     if (w->sticky) {
         g_error_free(w->sticky);
     }
@@ -1957,9 +1962,12 @@ static void assemble(QidlStreamWriter *w, guint8 *dst, gsize len)
             set_u32(dst, crc);
             /* The stream's checksum without a second pass: the record
              * followed by its checksum. */
-            stream_crc = qidl_crc32c__combine_cached(
-                &w->shifts, stream_crc, QIDL_CRC32C_RESIDUE,
-                (guint32)(rec_len + STREAM_RECORD_TAIL));
+            stream_crc = w->shifts ?
+                qidl_crc32c__combine_cached(
+                    w->shifts, stream_crc, QIDL_CRC32C_RESIDUE,
+                    (guint32)(rec_len + STREAM_RECORD_TAIL)) :
+                qidl_crc32c__combine(stream_crc, QIDL_CRC32C_RESIDUE,
+                                     rec_len + STREAM_RECORD_TAIL);
             dst += STREAM_RECORD_TAIL;
             unsummed = NULL;
         }
