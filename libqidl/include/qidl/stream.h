@@ -323,9 +323,11 @@ gboolean qidl_stream_writer_finish(QidlStreamWriter *w, GError **error);
  * bytes for the same visits.  What @w was writing is forgotten, whether it
  * finished, failed or stopped inside a device.  @w keeps the memory it
  * grew (buffers, name table), so that a program that saves again and
- * again (checkpoints, benchmarks) allocates next to nothing per stream.
- * A writer that failed when it was made (an invalid producer name, say)
- * fails every stream the same way.
+ * again (checkpoints, benchmarks) allocates next to nothing per stream,
+ * and the last stream's names: while the new stream uses them in the same
+ * order, it defines each by counting it rather than by a look-up (the
+ * bytes are a new writer's either way).  A writer that failed when it was
+ * made (an invalid producer name, say) fails every stream the same way.
  */
 void qidl_stream_writer_reset(QidlStreamWriter *w, GByteArray *out);
 
@@ -473,8 +475,11 @@ QidlVisitor *qidl_stream_reader_device_visitor(QidlStreamReader *r,
  * Starts reading another stream, as qidl_stream_reader_new() would, but
  * keeping the memory @r grew (name table, strings, a device visitor), so
  * that a program that loads again and again allocates next to nothing
- * per stream.  Whatever @r handed out for the last stream (devices, info,
- * names) is gone; free its device visitors first.  Works after a failure.
+ * per stream; from the second reset on, a record that defines the same
+ * names as the last stream's at that point is checked by one comparison
+ * with them (what it reads is a new reader's either way).  Whatever @r
+ * handed out for the last stream (devices, info, names) is gone; free its
+ * device visitors first.  Works after a failure.
  *
  * Returns: TRUE, or FALSE with @error set if @data's header is not a
  * stream's (then @r can only be reset again or freed).
