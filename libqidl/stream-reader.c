@@ -295,6 +295,17 @@ static gboolean text_ok(const guint8 *s, gsize len, gsize max)
     return qidl_stream__text_ok((const char *)s, len, max);
 }
 
+/* A device record's head, kept for the next stream (QidlStreamReader). */
+typedef struct {
+    gsize off;                /* of its type and path in head_bytes */
+    gsize len;
+    const char *type;         /* NUL-terminated, in head_chunks */
+    const char *path;
+    gsize path_len;
+    const char *top;          /* the top-level name */
+    guint32 top_len;
+} KeptHead;
+
 struct QidlStreamReader {
     guint8 *owned;            /* the decompressed stream, or NULL */
     const guint8 *data;       /* the plain stream */
@@ -344,6 +355,26 @@ struct QidlStreamReader {
     gsize kept_len;
     gsize kept_cap;
     guint32 n_left;
+
+    /*
+     * The same for the device records' heads (type name, instance path,
+     * top-level name), which the stream checks for unique paths and
+     * names: while this stream's records come as the last stream's did
+     * (@heads, in order), a record's head is compared with the kept one
+     * and its strings taken from there, without the checks or the look-up
+     * (the last stream's were unique); the @n_replayed records taken so go
+     * into @devices only when a record differs (heads_part()).  The heads
+     * of a stream read afresh from its start (@recording) are kept for the
+     * next one, their strings in @head_chunks.
+     */
+    GArray *heads;            /* KeptHead */
+    guint8 *head_bytes;       /* each head's type and path, as in the stream */
+    gsize head_bytes_len;
+    gsize head_bytes_cap;
+    Chunk *head_chunks;
+    guint n_replayed;         /* records of this stream taken from @heads */
+    gboolean replaying;       /* every record so far was taken so */
+    gboolean recording;       /* this stream's heads go to @heads */
 
     /* A freed device visitor kept for the next device (in_free()): one
      * allocation per stream rather than per device. */
@@ -663,6 +694,22 @@ gboolean qidl_stream_reader_reset(QidlStreamReader *r, const guint8 *data,
         r->names.n = 0;
     }
     r->spare = keep.spare;
+    r->heads = keep.heads ? keep.heads : g_array_new(FALSE, FALSE,
+                                                     sizeof(KeptHead));
+    r->head_bytes = keep.head_bytes;
+    r->head_bytes_cap = keep.head_bytes_cap;
+    r->head_chunks = keep.head_chunks;
+    if (keep.keeps && (keep.recording || keep.replaying)) {
+        /* The last stream's heads, or those it took: take them again. */
+        r->head_bytes_len = keep.head_bytes_len;
+        r->replaying = r->heads->len > 0;
+    } else {
+        /* None kept yet, or the last stream parted from them: keep this
+         * stream's. */
+        g_array_set_size(r->heads, 0);
+        chunks_empty(&r->head_chunks);
+        r->recording = TRUE;
+    }
     if (!reader_open(r, data, len, error)) {
         r->failed = TRUE;
         return FALSE;
@@ -682,6 +729,11 @@ void qidl_stream_reader_free(QidlStreamReader *r)
     chunks_free(r->chunks);
     g_free(r->kept);
     g_free(r->shifts);
+    if (r->heads) {
+        g_array_unref(r->heads);
+    }
+    g_free(r->head_bytes);
+    chunks_free(r->head_chunks);
     strset_clear(&r->names);
     strset_clear(&r->devices);
     qidl_stream__fields_clear(&r->tables);
@@ -845,14 +897,73 @@ static void names_keep(QidlStreamReader *r, guint32 first,
     r->n_left = t->n;
 }
 
+/*
+ * The stream parts from the last one's heads: the records taken from them
+ * so far join @devices, as the checks of those after need them.
+ */
+static G_NO_INLINE void heads_part(QidlStreamReader *r)
+{
+    for (guint i = 0; i < r->n_replayed; i++) {
+        const KeptHead *h = &g_array_index(r->heads, KeptHead, i);
+
+        strset_add(&r->devices, DEVICES_FIRST_CAP, NS_TOP,
+                   (const guint8 *)h->top, h->top, h->top_len,
+                   hash_bytes(NS_TOP, (const guint8 *)h->top, h->top_len),
+                   NO_SLOT);
+        strset_add(&r->devices, DEVICES_FIRST_CAP, NS_PATH,
+                   (const guint8 *)h->path, h->path, h->path_len,
+                   hash_bytes(NS_PATH, (const guint8 *)h->path, h->path_len),
+                   NO_SLOT);
+    }
+    r->replaying = FALSE;
+}
+
+/* Keeps the head at @head (@len bytes: type and path, as in the stream). */
+static void heads_keep(QidlStreamReader *r, const guint8 *head, gsize len,
+                       const char *type, const char *path, gsize path_len,
+                       const SetEntry *top)
+{
+    KeptHead h = {
+        r->head_bytes_len, len, type, path, path_len,
+        chunk_dup(&r->head_chunks, top->raw, top->len), top->len,
+    };
+
+    if (r->head_bytes_cap - r->head_bytes_len < len) {
+        r->head_bytes_cap = MAX(r->head_bytes_cap * 2,
+                                MAX(r->head_bytes_len + len, 1024));
+        r->head_bytes = g_realloc(r->head_bytes, r->head_bytes_cap);
+    }
+    memcpy(r->head_bytes + r->head_bytes_len, head, len);
+    r->head_bytes_len += len;
+    g_array_append_val(r->heads, h);
+}
+
+/* Fails unless no earlier record has the instance path at @pp; its hash. */
+static gboolean path_unique(QidlStreamReader *r, gsize at, const guint8 *pp,
+                            gsize plen, const char *path, const char *type,
+                            guint32 *phash, GError **error)
+{
+    guint32 free_slot;
+
+    *phash = hash_bytes(NS_PATH, pp, plen);
+    if (strset_find(&r->devices, NS_PATH, pp, plen, *phash, &free_slot) >=
+        0) {
+        return rec_error(r, error, QIDL_ERROR_INVALID, at,
+                         "device %s (%s): instance path already used by an "
+                         "earlier record", path, type);
+    }
+    return TRUE;
+}
+
 static gboolean read_device_head(QidlStreamReader *r, gsize at, Cursor *c,
                                  GError **error)
 {
     const guint8 *tp, *pp;
     const char *type, *path, *top_name;
     const guint8 *defs;
+    const KeptHead *kept = NULL;
     gsize tlen, plen;
-    guint32 phash, thash, free_slot;
+    guint32 phash = 0, thash, free_slot;
     guint16 n_new, top;
 
     if (!cur_has(c, 2) || !cur_has(c, 2 + (tlen = get_u16(c->data + c->pos)))) {
@@ -866,23 +977,38 @@ static gboolean read_device_head(QidlStreamReader *r, gsize at, Cursor *c,
     }
     pp = c->data + c->pos + 2;
     c->pos += 2 + plen;
-    if (tlen == 0 || plen == 0 || !text_ok(tp, tlen, G_MAXUINT16) ||
-        !text_ok(pp, plen, G_MAXUINT16)) {
-        return rec_error(r, error, QIDL_ERROR_INVALID, at,
-                         "type name and instance path must be non-empty "
-                         "UTF-8");
+    /* The next of the last stream's heads, byte for byte: its strings are
+     * valid and its path unique, as they were (its top-level name is
+     * compared below). */
+    if (r->replaying) {
+        kept = r->n_replayed < r->heads->len ?
+               &g_array_index(r->heads, KeptHead, r->n_replayed) : NULL;
+        if (!kept || kept->len != (gsize)(pp + plen - (tp - 2)) ||
+            memcmp(tp - 2, r->head_bytes + kept->off, kept->len) != 0) {
+            kept = NULL;
+            heads_part(r);
+        }
     }
-    type = chunk_dup(&r->chunks, tp, tlen);
-    path = chunk_dup(&r->chunks, pp, plen);
+    if (kept) {
+        type = kept->type;
+        path = kept->path;
+    } else {
+        Chunk **strings = r->recording ? &r->head_chunks : &r->chunks;
+
+        if (tlen == 0 || plen == 0 || !text_ok(tp, tlen, G_MAXUINT16) ||
+            !text_ok(pp, plen, G_MAXUINT16)) {
+            return rec_error(r, error, QIDL_ERROR_INVALID, at,
+                             "type name and instance path must be non-empty "
+                             "UTF-8");
+        }
+        type = chunk_dup(strings, tp, tlen);
+        path = chunk_dup(strings, pp, plen);
+    }
     r->dev.version = get_u32(c->data + c->pos);
     n_new = get_u16(c->data + c->pos + 4);
     c->pos += 6;
-    phash = hash_bytes(NS_PATH, pp, plen);
-    if (strset_find(&r->devices, NS_PATH, pp, plen, phash, &free_slot) >=
-        0) {
-        return rec_error(r, error, QIDL_ERROR_INVALID, at,
-                         "device %s (%s): instance path already used by an "
-                         "earlier record", path, type);
+    if (!kept && !path_unique(r, at, pp, plen, path, type, &phash, error)) {
+        return FALSE;
     }
     if (r->names.n + n_new > QIDL_LIMIT_STREAM_NAMES) {
         return rec_error(r, error, QIDL_ERROR_LIMIT, at,
@@ -963,6 +1089,25 @@ static gboolean read_device_head(QidlStreamReader *r, gsize at, Cursor *c,
                          G_GSIZE_FORMAT " is not a struct", path, type,
                          c->pos + 2);
     }
+    if (kept) {
+        SetEntry *e = &r->names.entries[top];
+
+        if (e->len == kept->top_len &&
+            memcmp(e->raw, kept->top, e->len) == 0) {
+            /* Taken whole: unique as it was, not in @devices unless the
+             * stream parts from the kept heads later. */
+            if (!e->s) {
+                e->s = kept->top;
+            }
+            r->n_replayed++;
+            top_name = e->s;
+            goto head_done;
+        }
+        heads_part(r);
+        if (!path_unique(r, at, pp, plen, path, type, &phash, error)) {
+            return FALSE;
+        }
+    }
     top_name = reader_name(r, top);
     thash = hash_bytes(NS_TOP, (const guint8 *)top_name,
                        r->names.entries[top].len);
@@ -977,6 +1122,12 @@ static gboolean read_device_head(QidlStreamReader *r, gsize at, Cursor *c,
                r->names.entries[top].len, thash, free_slot);
     strset_add(&r->devices, DEVICES_FIRST_CAP, NS_PATH,
                (const guint8 *)path, path, plen, phash, NO_SLOT);
+    if (r->recording) {
+        heads_keep(r, tp - 2, (gsize)(pp + plen - (tp - 2)), type, path, plen,
+                   &r->names.entries[top]);
+    }
+
+head_done:
     r->last_path = path;
     r->dev_type = type;
     r->dev_path = path;

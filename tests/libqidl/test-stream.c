@@ -3209,6 +3209,83 @@ static void test_stream__reader_reset_undefined_index_fail(void **state)
     assert_string_equal(error->message, fresh_error->message);
 }
 
+/* Two PICs at @p0 and @p1 with top-level names @t0 and @t1. */
+static GByteArray *two_pics(const char *p0, const char *t0, const char *p1,
+                            const char *t1)
+{
+    GByteArray *s = g_byte_array_new();
+    g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(s, "t", "1", 0);
+    Pic pic = { 0x10, { 1, 2 } };
+
+    assert_true(visit_pic(qidl_stream_writer_begin_device(w, "i8259", p0, 1),
+                          t0, &pic, NULL));
+    assert_true(qidl_stream_writer_end_device(w, NULL));
+    assert_true(visit_pic(qidl_stream_writer_begin_device(w, "i8259", p1, 1),
+                          t1, &pic, NULL));
+    assert_true(qidl_stream_writer_end_device(w, NULL));
+    assert_true(qidl_stream_writer_finish(w, NULL));
+    return s;
+}
+
+/* What a reader shows of @s: each device's head, then the error. */
+static char *heads_of(QidlStreamReader *r, const GByteArray *s)
+{
+    GString *log = g_string_new(NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlStreamReader) own = NULL;
+    const QidlStreamDevice *dev;
+
+    if (!r) {
+        r = own = qidl_stream_reader_new(s->data, s->len, &error);
+    } else if (!qidl_stream_reader_reset(r, s->data, s->len, &error)) {
+        r = NULL;
+    }
+    while (r && qidl_stream_reader_next(r, &dev, &error) && dev) {
+        g_string_append_printf(log, "%s %s %s;", dev->type_name,
+                               dev->instance_path, dev->name);
+    }
+    g_string_append(log, error ? error->message : "end");
+    return g_string_free(log, FALSE);
+}
+
+/*
+ * A reader takes the heads of device records (type, path, top-level
+ * name) from the last stream's while they come alike: a record whose
+ * path is the last stream's but whose top-level name is not, and a record
+ * that repeats the path of one taken so (resealed), read as by a new
+ * reader.
+ */
+static void test_stream__reader_reset_heads(void **state)
+{
+    g_autoptr(GByteArray) a = two_pics("/p0", "t0", "/p1", "t1");
+    g_autoptr(GByteArray) renamed = two_pics("/p0", "t0", "/p1", "u1");
+    g_autoptr(GByteArray) twice = two_pics("/p0", "t0", "/p1", "t1");
+    g_autoptr(QidlStreamReader) r = qidl_stream_reader_new(a->data, a->len,
+                                                           NULL);
+    const GByteArray *order[] = { a, a, renamed, a, a, twice, a, a };
+    gsize i = 0;
+
+    /* "/p1" -> "/p0": the second record repeats the first's path. */
+    while (i + 3 <= twice->len && memcmp(twice->data + i, "/p1", 3) != 0) {
+        i++;
+    }
+    assert_true(i + 3 <= twice->len);
+    twice->data[i + 2] = '0';
+    test_stream_fix_checksums(twice);
+
+    for (guint k = 0; k < G_N_ELEMENTS(order); k++) {
+        g_autofree char *want = heads_of(NULL, order[k]);
+        g_autofree char *got = heads_of(r, order[k]);
+
+        assert_string_equal(got, want);
+    }
+    {
+        g_autofree char *got = heads_of(NULL, twice);
+
+        assert_non_null(strstr(got, "instance path already used"));
+    }
+}
+
 /*
  * One reader reset between 300 random streams reads what new readers
  * read, loading the same values, failing the same way on streams
@@ -3580,6 +3657,7 @@ int main(void)
         cmocka_unit_test(test_stream__reader_reset_random_reads_alike),
         cmocka_unit_test(test_stream__reader_reset_after_failed_names),
         cmocka_unit_test(test_stream__reader_reset_undefined_index_fail),
+        cmocka_unit_test(test_stream__reader_reset_heads),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
