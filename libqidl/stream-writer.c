@@ -354,13 +354,17 @@ static void strset_clear(StrSet *t)
     g_free(t->slots);
 }
 
-/* Empties @t, keeping its memory. */
-static void strset_empty(StrSet *t)
+/* Drops the strings from index @n on. */
+static G_NO_INLINE void strset_truncate(StrSet *t, guint32 n)
 {
-    t->bytes.len = 0;
-    t->n = 0;
-    if (t->slots) {
-        memset(t->slots, 0, (t->mask + 1) * sizeof(guint32));
+    if (n >= t->n) {
+        return;
+    }
+    t->bytes.len = t->entries[n].off - (t->name8 ? 1 : 0);
+    t->n = n;
+    memset(t->slots, 0, (t->mask + 1) * sizeof(guint32));
+    for (guint32 i = 0; i < n; i++) {
+        strset_insert_slot(t, i);
     }
 }
 
@@ -522,6 +526,7 @@ struct QidlStreamWriter {
     guint32 n_defined;
     guint32 n_truncated;       /* names_truncate() calls, ever */
     StrSet devices;            /* instance paths and top-level names */
+    guint32 dev_defined;       /* of @devices, this stream's */
     guint32 n_records;
     /* Not next to @in_device: a check of both would be one 8-byte load
      * of two 4-byte fields just stored, which waits for the stores to
@@ -953,7 +958,7 @@ void qidl_stream_writer_reset(QidlStreamWriter *w, GByteArray *out)
     /* The last stream's names stay, to be defined again in their order
      * (@n_defined); so do the caches of their indices. */
     w->n_defined = 0;
-    strset_empty(&w->devices);
+    w->dev_defined = 0;
     /* @used may keep its marks: serials are never reused. */
     w->n_undo = 0;
     w->n_frames = 0;
@@ -1050,19 +1055,41 @@ static guint32 name_hash(const char *name, gsize len)
  */
 static G_NO_INLINE void names_truncate(QidlStreamWriter *w)
 {
-    StrSet *t = &w->names;
-
-    if (w->n_defined >= t->n) {
+    if (w->n_defined >= w->names.n) {
         return;
     }
-    t->bytes.len = t->entries[w->n_defined].off - 1;
-    t->n = w->n_defined;
-    memset(t->slots, 0, (t->mask + 1) * sizeof(guint32));
-    for (guint32 i = 0; i < t->n; i++) {
-        strset_insert_slot(t, i);
-    }
+    strset_truncate(&w->names, w->n_defined);
     qidl_stream__fields_empty(&w->tables);
     w->n_truncated++;
+}
+
+/*
+ * strset_add_str() of an instance path or a top-level name (@ns) into
+ * @devices, where a reset writer keeps the last stream's (@dev_defined,
+ * as @n_defined for names): the next of them, if it is @s, is taken by
+ * counting it; else they are dropped and @s goes the usual way.
+ */
+static guint32 devices_add(QidlStreamWriter *w, guint8 ns, const char *s,
+                           gsize len, gboolean *present)
+{
+    StrSet *t = &w->devices;
+    guint32 idx;
+
+    if (w->dev_defined < t->n) {
+        const StrEntry *e = &t->entries[w->dev_defined];
+
+        if (e->ns == ns && e->len == len &&
+            memcmp(t->bytes.data + e->off, s, len) == 0) {
+            /* Not one of this stream's before it: they are the last
+             * stream's, which had it once. */
+            *present = FALSE;
+            return w->dev_defined++;
+        }
+        strset_truncate(t, w->dev_defined);
+    }
+    idx = strset_add_str(t, ns, s, len, present);
+    w->dev_defined = t->n;
+    return idx;
 }
 
 /*
@@ -1267,7 +1294,7 @@ static gboolean begin_value(QidlVisitor *v, const char *name, QidlKind tag,
         }
         gboolean present;
 
-        strset_add_str(&w->devices, NS_TOP, name, strlen(name), &present);
+        devices_add(w, NS_TOP, name, strlen(name), &present);
         if (present) {
             return vfail(v, error, QIDL_ERROR_INVALID,
                          "another device of the stream is named %s", name);
@@ -1836,8 +1863,8 @@ QidlVisitor *qidl_stream_writer_begin_device(QidlStreamWriter *w,
         return &w->v.parent;
     }
     /* Recorded now: a writer that fails is done anyway. */
-    w->dev_path_idx = strset_add_str(&w->devices, NS_PATH, instance_path,
-                                     plen, &present);
+    w->dev_path_idx = devices_add(w, NS_PATH, instance_path, plen,
+                                  &present);
     if (present) {
         fail(w, NULL, QIDL_ERROR_INVALID,
              "device %s (%s): instance path already written", instance_path,

@@ -3024,6 +3024,73 @@ static void test_stream__writer_reset_random_same_bytes(void **state)
     g_free(st.big);
 }
 
+/*
+ * Two PICs written with @w at @p0 and @p1, top-level names @t0 and @t1;
+ * the writer's first error, or NULL.
+ */
+static GError *write_two_pics(QidlStreamWriter *w, const char *p0,
+                              const char *t0, const char *p1,
+                              const char *t1)
+{
+    GError *error = NULL;
+    Pic pic = { 0x10, { 1, 2 } };
+
+    visit_pic(qidl_stream_writer_begin_device(w, "i8259", p0, 1), t0, &pic,
+              NULL);
+    qidl_stream_writer_end_device(w, NULL);
+    visit_pic(qidl_stream_writer_begin_device(w, "i8259", p1, 1), t1, &pic,
+              NULL);
+    qidl_stream_writer_end_device(w, NULL);
+    qidl_stream_writer_finish(w, &error);
+    return error;
+}
+
+/*
+ * A reset writer takes instance paths and top-level names from the last
+ * stream's while they come alike, and still refuses a path or a name
+ * used twice in a stream, as a new writer does.
+ */
+static void test_stream__writer_reset_devices(void **state)
+{
+    static const char *const cases[][4] = {
+        { "/p0", "t0", "/p1", "t1" },
+        { "/p0", "t0", "/p0", "t1" },       /* the path twice */
+        { "/p0", "t0", "/p1", "t1" },
+        { "/p0", "t0", "/p1", "t0" },       /* the name twice */
+        { "/p0", "t0", "/p1", "t1" },
+        { "/p1", "t1", "/p0", "t0" },
+        { "/p1", "t1", "/p1", "t0" },
+    };
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(out, "t", "1", 0);
+
+    for (guint k = 0; k < G_N_ELEMENTS(cases); k++) {
+        g_autoptr(GByteArray) fresh_out = g_byte_array_new();
+        g_autoptr(QidlStreamWriter) fresh =
+            qidl_stream_writer_new(fresh_out, "t", "1", 0);
+        g_autoptr(GError) want = write_two_pics(fresh, cases[k][0],
+                                                cases[k][1], cases[k][2],
+                                                cases[k][3]);
+        g_autoptr(GError) got = NULL;
+
+        g_byte_array_set_size(out, 0);
+        if (k > 0) {
+            qidl_stream_writer_reset(w, out);
+        }
+        got = write_two_pics(w, cases[k][0], cases[k][1], cases[k][2],
+                             cases[k][3]);
+        if (want) {
+            assert_non_null(got);
+            assert_int_equal(got->code, want->code);
+            assert_string_equal(got->message, want->message);
+        } else {
+            assert_null(got);
+            assert_bytes_equal(out, fresh_out);
+        }
+        assert_int_equal(want != NULL, k == 1 || k == 3 || k == 6);
+    }
+}
+
 /* ---- qidl_stream_reader_reset() ---- */
 
 /*
@@ -3653,6 +3720,7 @@ int main(void)
         cmocka_unit_test(test_stream__writer_reset_same_bytes),
         cmocka_unit_test(test_stream__writer_reset_bad_producer_fail),
         cmocka_unit_test(test_stream__writer_reset_random_same_bytes),
+        cmocka_unit_test(test_stream__writer_reset_devices),
         cmocka_unit_test(test_stream__reader_reset_reads_alike),
         cmocka_unit_test(test_stream__reader_reset_random_reads_alike),
         cmocka_unit_test(test_stream__reader_reset_after_failed_names),
