@@ -1983,6 +1983,30 @@ static inline gboolean reader_name_is_len(const QidlStreamReader *r,
  * pushed, which skips unknown fields if allowed and makes every error as
  * the field's own visit would.
  */
+/* Field @i's check, if it has one (@checked: @checks is not NULL). */
+static inline G_ALWAYS_INLINE const QidlFieldCheck *
+field_check(const QidlFieldCheck *checks, const gboolean checked, guint i)
+{
+    return checked && checks[i].check != QIDL_SCALAR_CHECK_NONE ?
+           &checks[i] : NULL;
+}
+
+/*
+ * Stores the value of field @fld, read into @tmp, if it passes @chk;
+ * else fails with generated code's message.
+ */
+static inline G_ALWAYS_INLINE gboolean
+store_checked(QidlVisitor *v, const QidlScalarField *fld,
+              const QidlFieldCheck *chk, guint64 *tmp, void *base,
+              gsize size, GError **error)
+{
+    if (!qidl_visitor__field_ok(fld, chk, tmp)) {
+        return qidl_visitor__check_field(v, fld, chk, tmp, error);
+    }
+    memcpy((guint8 *)base + fld->offset, tmp, size);
+    return TRUE;
+}
+
 /*
  * The loop of in_scalar_fields(), made twice: without checks (@checked
  * FALSE, @checks NULL), as lean as it was before checks existed, and
@@ -2031,9 +2055,7 @@ in_fields(QidlVisitor *v, const QidlScalarField *fields,
 
         for (; i < n_fields; i++) {
             const QidlScalarField *fld = &fields[i];
-            const QidlFieldCheck *chk =
-                checked && checks[i].check != QIDL_SCALAR_CHECK_NONE ?
-                &checks[i] : NULL;
+            const QidlFieldCheck *chk = field_check(checks, checked, i);
             guint64 tmp = 0;
             gsize size = qidl_kind__scalar_size(fld->kind);
             guint32 head = get_u32(p);
@@ -2047,14 +2069,11 @@ in_fields(QidlVisitor *v, const QidlScalarField *fields,
             put_value(G_UNLIKELY(chk) ? (guint8 *)&tmp :
                       (guint8 *)base + fld->offset, p + 3, size, fld->kind);
             p += 3 + size;
-            if (G_UNLIKELY(chk)) {
-                if (!qidl_visitor__field_ok(fld, chk, &tmp)) {
-                    si->pos += (gsize)(p - start);
-                    f->left -= i + 1;
-                    return qidl_visitor__check_field(v, fld, chk, &tmp,
-                                                     error);
-                }
-                memcpy((guint8 *)base + fld->offset, &tmp, size);
+            if (G_UNLIKELY(chk) &&
+                !store_checked(v, fld, chk, &tmp, base, size, error)) {
+                si->pos += (gsize)(p - start);
+                f->left -= i + 1;
+                return FALSE;
             }
         }
         si->pos += (gsize)(p - start);
@@ -2062,9 +2081,7 @@ in_fields(QidlVisitor *v, const QidlScalarField *fields,
     }
     for (; i < n_fields; i++) {
         const QidlScalarField *fld = &fields[i];
-        const QidlFieldCheck *chk =
-            checked && checks[i].check != QIDL_SCALAR_CHECK_NONE ?
-            &checks[i] : NULL;
+        const QidlFieldCheck *chk = field_check(checks, checked, i);
         /* A checked field is read here and stored once it passed. */
         guint64 tmp = 0;
         guint8 *obj = G_UNLIKELY(chk) ? (guint8 *)&tmp :
@@ -2095,11 +2112,9 @@ in_fields(QidlVisitor *v, const QidlScalarField *fields,
             }
             qidl_visitor__pop_field(v);
         }
-        if (G_UNLIKELY(chk)) {
-            if (!qidl_visitor__field_ok(fld, chk, &tmp)) {
-                return qidl_visitor__check_field(v, fld, chk, &tmp, error);
-            }
-            memcpy((guint8 *)base + fld->offset, &tmp, size);
+        if (G_UNLIKELY(chk) &&
+            !store_checked(v, fld, chk, &tmp, base, size, error)) {
+            return FALSE;
         }
     }
     if (learn) {

@@ -3202,6 +3202,42 @@ static void test_stream__reader_reset_after_failed_names(void **state)
 }
 
 /*
+ * A new reader on @learn, reset to @learn (a reader keeps what a next
+ * stream may take again from its first reset on), then to @s, each read
+ * as one "fields" device visited with fields_run: @learn must load, @s
+ * must fail as a new reader fails on it (@fresh_error).
+ */
+static void assert_reset_fields_fail(const GByteArray *learn,
+                                     const GByteArray *s,
+                                     const GError *fresh_error)
+{
+    g_autoptr(QidlStreamReader) r = NULL;
+    g_autoptr(GError) error = NULL;
+    const QidlStreamDevice *dev;
+    FieldsDev dst;
+
+    assert_non_null(fresh_error);
+    r = qidl_stream_reader_new(learn->data, learn->len, &error);
+    for (guint k = 0; k < 2; k++) {
+        const GByteArray *cur = k ? s : learn;
+        g_autoptr(QidlVisitor) in = NULL;
+        gboolean ok;
+
+        assert_true(qidl_stream_reader_reset(r, cur->data, cur->len,
+                                             &error));
+        assert_true(qidl_stream_reader_next(r, &dev, &error));
+        in = qidl_stream_reader_device_visitor(r, 0);
+        ok = fields_dev_visit(in, "dev", &dst, fields_run, FIELDS_RUN_LEN,
+                              TRUE, &error) &&
+             qidl_visitor_complete(in, &error);
+        assert_int_equal(ok, !k);
+    }
+    assert_non_null(error);
+    assert_int_equal(error->code, fresh_error->code);
+    assert_string_equal(error->message, fresh_error->message);
+}
+
+/*
  * Keeps the first @keep of the names the first record of @s defines,
  * removing the others' definitions (the state still uses them), and
  * reseals the stream.
@@ -3243,10 +3279,7 @@ static void test_stream__reader_reset_undefined_index_fail(void **state)
     FieldsDev src, dst;
     g_autoptr(GByteArray) good = NULL;
     g_autoptr(GByteArray) cut = NULL;
-    g_autoptr(QidlStreamReader) r = NULL;
     g_autoptr(GError) fresh_error = NULL;
-    g_autoptr(GError) error = NULL;
-    const QidlStreamDevice *dev;
 
     fields_dev_init(&src);
     good = write_fields(&src, 1, fields_run, FIELDS_RUN_LEN, TRUE);
@@ -3254,26 +3287,7 @@ static void test_stream__reader_reset_undefined_index_fail(void **state)
     /* "dev" and "head": the run's names are not defined. */
     cut_names(cut, 2);
     fresh_error = read_fields(cut, 1, &dst, TRUE, 0);
-    assert_non_null(fresh_error);
-
-    /* New, then reset to @good (a reader keeps what a next stream may
-     * take again from its first reset on), then to @cut. */
-    r = qidl_stream_reader_new(good->data, good->len, &error);
-    for (guint k = 0; k < 2; k++) {
-        const GByteArray *s = k ? cut : good;
-        g_autoptr(QidlVisitor) in = NULL;
-        gboolean ok;
-
-        assert_true(qidl_stream_reader_reset(r, s->data, s->len, &error));
-        assert_true(qidl_stream_reader_next(r, &dev, &error));
-        in = qidl_stream_reader_device_visitor(r, 0);
-        ok = fields_dev_visit(in, "dev", &dst, fields_run, FIELDS_RUN_LEN,
-                              TRUE, &error) &&
-             qidl_visitor_complete(in, &error);
-        assert_int_equal(ok, !k);
-    }
-    assert_int_equal(error->code, fresh_error->code);
-    assert_string_equal(error->message, fresh_error->message);
+    assert_reset_fields_fail(good, cut, fresh_error);
 }
 
 /* Two PICs at @p0 and @p1 with top-level names @t0 and @t1. */
@@ -3617,31 +3631,8 @@ static void test_stream__reader_reset_reads_alike(void **state)
         g_autoptr(GByteArray) y = write_fields(&src.f, 1, run_v32,
                                                FIELDS_RUN_LEN, TRUE);
         g_autoptr(GError) fresh_error = read_fields(y, 1, &dst.f, TRUE, 0);
-        g_autoptr(QidlStreamReader) r2 = NULL;
-        const QidlStreamDevice *dev;
 
-        assert_non_null(fresh_error);
-        /* A new reader, reset to @x (a reader keeps what a next stream
-         * may take again from its first reset on), then to @y. */
-        r2 = qidl_stream_reader_new(x->data, x->len, &error);
-        for (guint k = 0; k < 2; k++) {
-            const GByteArray *cur = k ? y : x;
-            g_autoptr(QidlVisitor) in = NULL;
-            gboolean ok;
-
-            assert_true(qidl_stream_reader_reset(r2, cur->data, cur->len,
-                                                 &error));
-            assert_true(qidl_stream_reader_next(r2, &dev, &error));
-            in = qidl_stream_reader_device_visitor(r2, 0);
-            ok = fields_dev_visit(in, "dev", &dst.f, fields_run,
-                                  FIELDS_RUN_LEN, TRUE, &error) &&
-                 qidl_visitor_complete(in, &error);
-            assert_int_equal(ok, !k);
-        }
-        assert_non_null(error);
-        assert_int_equal(error->code, fresh_error->code);
-        assert_string_equal(error->message, fresh_error->message);
-        g_clear_error(&error);
+        assert_reset_fields_fail(x, y, fresh_error);
     }
 
     for (guint i = 0; i < G_N_ELEMENTS(streams); i++) {
