@@ -1122,7 +1122,17 @@ static G_NO_INLINE gboolean name_ref_replay(QidlVisitor *v, const char *name,
                                             GError **error)
 {
     QidlStreamWriter *w = to_wv(v)->w;
+    const StrEntry *next = &w->names.entries[w->n_defined];
 
+    /* Most often the next of the last stream's names (a device's
+     * top-level name, new in every record of a big stream): one
+     * comparison.  The table's names are distinct, so it is not one of
+     * those defined before. */
+    if (next->len == len &&
+        memcmp(w->names.bytes.data + next->off, name, len) == 0) {
+        *out = (guint16)w->n_defined++;
+        return TRUE;
+    }
     if (len > 0 && len <= QIDL_LIMIT_NAME_LEN) {
         guint32 free_slot;
         gint64 idx = strset_find(&w->names, 0, name, len,

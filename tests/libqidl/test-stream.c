@@ -3060,6 +3060,10 @@ static void test_stream__writer_reset_devices(void **state)
         { "/p0", "t0", "/p1", "t1" },
         { "/p1", "t1", "/p0", "t0" },
         { "/p1", "t1", "/p1", "t0" },
+        { "/p0", "t0", "/p1", "t1" },
+        /* the next name of the last stream's starts with this one */
+        { "/p0", "t", "/p1", "t1" },
+        { "/p0", "t0", "/p1", "t" },
     };
     g_autoptr(GByteArray) out = g_byte_array_new();
     g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(out, "t", "1", 0);
