@@ -554,9 +554,11 @@ struct QidlStreamWriter {
      * that were not 0, one of which may be an enclosing open struct's:
      * they are put back at its end_struct.  One array access per field,
      * no hashing, and no undo entry for a name the stream has not used
-     * before, which most of one machine's are.
+     * before, which most of one machine's are: after a reset, the marks
+     * of the last streams, up to @old_marks, count as none.
      */
     guint64 *used;             /* by name index, @used_cap of them */
+    guint64 old_marks;
     guint32 used_cap;
     UsedUndo *undo;
     guint n_undo;
@@ -959,7 +961,9 @@ void qidl_stream_writer_reset(QidlStreamWriter *w, GByteArray *out)
      * (@n_defined); so do the caches of their indices. */
     w->n_defined = 0;
     w->dev_defined = 0;
-    /* @used may keep its marks: serials are never reused. */
+    /* @used may keep its marks: serials are never reused, and those of
+     * the last streams are no struct's of this one. */
+    w->old_marks = w->next_serial;
     w->n_undo = 0;
     w->n_frames = 0;
 }
@@ -1332,7 +1336,7 @@ static gboolean begin_value(QidlVisitor *v, const char *name, QidlKind tag,
                 return vfail(v, error, QIDL_ERROR_INVALID,
                              "field visited twice in one struct");
             }
-            if (*slot != 0) {
+            if (*slot > w->old_marks) {
                 if (w->n_undo == w->undo_cap) {
                     w->undo_cap = MAX(w->undo_cap * 2, 64);
                     w->undo = g_renew(UsedUndo, w->undo, w->undo_cap);
@@ -1743,7 +1747,7 @@ static gboolean writer_scalar_fields(QidlVisitor *v,
             return vfail(v, error, QIDL_ERROR_INVALID,
                          "field visited twice in one struct");
         }
-        if (*slot != 0) {
+        if (*slot > w->old_marks) {
             w->undo[w->n_undo++] = (UsedUndo) { idx, *slot };
         }
         *slot = mark;

@@ -3095,6 +3095,84 @@ static void test_stream__writer_reset_devices(void **state)
     }
 }
 
+/*
+ * Device "n" with struct dev { a, b, sub { a, b }, a }: the last field
+ * again, after a nested struct that had the same names.  @runs: the pairs
+ * in one qidl_visit_scalar_fields() each, else field by field.  @twice:
+ * with the last field, which the writer must refuse.
+ */
+typedef struct {
+    guint8 a;
+    guint8 b;
+} TwoBytes;
+
+static const QidlScalarField run_ab[] = {
+    { "a", offsetof(TwoBytes, a), QIDL_KIND_UINT8, 1 },
+    { "b", offsetof(TwoBytes, b), QIDL_KIND_UINT8, 1 },
+};
+
+static gboolean visit_ab(QidlVisitor *v, gboolean runs, TwoBytes *x,
+                         GError **error)
+{
+    return runs ? qidl_visit_scalar_fields(v, run_ab, 2, x, error) :
+           qidl_visit_uint8(v, "a", &x->a, error) &&
+           qidl_visit_uint8(v, "b", &x->b, error);
+}
+
+static GError *write_nested_twice(QidlStreamWriter *w, gboolean runs,
+                                  gboolean twice)
+{
+    QidlVisitor *v = qidl_stream_writer_begin_device(w, "n", "/n", 1);
+    TwoBytes x = { 1, 2 };
+    GError *error = NULL;
+
+    if (!qidl_visit_start_struct(v, "dev", &error) ||
+        !visit_ab(v, runs, &x, &error) ||
+        !qidl_visit_start_struct(v, "sub", &error) ||
+        !visit_ab(v, runs, &x, &error) ||
+        !qidl_visit_end_struct(v, &error) ||
+        (twice && !qidl_visit_uint8(v, "a", &x.a, &error)) ||
+        !qidl_visit_end_struct(v, &error) ||
+        !qidl_stream_writer_end_device(w, &error)) {
+        return error;
+    }
+    qidl_stream_writer_finish(w, &error);
+    return error;
+}
+
+/*
+ * The check that no struct has a field twice, in a reset writer whose
+ * last stream had the same names: a nested struct's fields must not hide
+ * the enclosing struct's, as in a new writer.
+ */
+static void test_stream__writer_reset_nested_twice_fail(void **state)
+{
+    for (guint runs = 0; runs < 2; runs++) {
+        g_autoptr(GByteArray) out = g_byte_array_new();
+        g_autoptr(QidlStreamWriter) w =
+            qidl_stream_writer_new(out, "t", "1", 0);
+
+        for (guint k = 0; k < 4; k++) {
+            g_autoptr(GError) error = NULL;
+
+            if (k > 0) {
+                g_byte_array_set_size(out, 0);
+                qidl_stream_writer_reset(w, out);
+            }
+            /* Good, bad, bad again after a failed stream, good. */
+            error = write_nested_twice(w, runs, k == 1 || k == 2);
+            if (k == 1 || k == 2) {
+                assert_error(error, QIDL_ERROR_INVALID);
+                assert_message(error, "device /n (n): dev.a: field visited "
+                                      "twice in one struct");
+            } else {
+                assert_null(error);
+                assert_true(out->len > 0);
+            }
+        }
+    }
+}
+
 /* ---- qidl_stream_reader_reset() ---- */
 
 /*
@@ -3716,6 +3794,7 @@ int main(void)
         cmocka_unit_test(test_stream__writer_reset_bad_producer_fail),
         cmocka_unit_test(test_stream__writer_reset_random_same_bytes),
         cmocka_unit_test(test_stream__writer_reset_devices),
+        cmocka_unit_test(test_stream__writer_reset_nested_twice_fail),
         cmocka_unit_test(test_stream__reader_reset_reads_alike),
         cmocka_unit_test(test_stream__reader_reset_random_reads_alike),
         cmocka_unit_test(test_stream__reader_reset_after_failed_names),
