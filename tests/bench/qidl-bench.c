@@ -525,7 +525,14 @@ static void run_scaling(void)
         "memcpy", "legacy", "native", "native-once", NULL,
     };
     WorkloadRun runs[2];
+    gboolean any = FALSE;
 
+    for (guint i = 0; only[i]; i++) {
+        any |= selected(opts.codecs, only[i]);
+    }
+    if (!any) {
+        return;
+    }
     if (!set_up_workload(&runs[0], "machine", "scaling-1x", only)) {
         return;
     }
