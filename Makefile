@@ -6,12 +6,14 @@
 #   make demo        build and run the live-migration demo (hw/ machine)
 #   make check       build and run every test suite
 #   make check-asan  the same suite under AddressSanitizer + UBSan (+ LSan)
+#   make check-clang the same again built with clang, whose UBSan checks more
 #   make check-tsan  the threads suite under ThreadSanitizer
 #   make bench       QIDL's codecs against peer serializers (release build)
 #   make clean       remove the build directories
 
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+CLANG_BUILD ?= build-clang
 TSAN_BUILD ?= build-tsan
 BENCH_BUILD ?= build-bench
 # Arguments for qidl-bench, e.g. BENCHFLAGS=--json or --workload machine.
@@ -22,7 +24,7 @@ ifneq ($(CI),)
 MESON_FLAGS += -Dwerror=true
 endif
 
-.PHONY: all deps demo check check-asan check-tsan bench clean
+.PHONY: all deps demo check check-asan check-clang check-tsan bench clean
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -49,12 +51,25 @@ check: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 	meson test -C $(BUILD) --print-errorlogs $(TESTFLAGS)
 
+SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
+
 check-asan: $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
-		meson test -C $(ASAN_BUILD) --print-errorlogs $(TESTFLAGS)
+	$(SANITIZER_ENV) meson test -C $(ASAN_BUILD) --print-errorlogs $(TESTFLAGS)
+
+# The same with clang (and its sanitizer runtimes, which Debian's clang
+# only recommends): its UBSan reports what gcc's does not, such as
+# arithmetic on a NULL pointer, and its warnings differ.
+$(CLANG_BUILD)/build.ninja:
+	@scripts/install-deps clang
+	CC=clang meson setup $(CLANG_BUILD) $(MESON_FLAGS) \
+		-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+
+check-clang: $(CLANG_BUILD)/build.ninja
+	ninja -C $(CLANG_BUILD)
+	$(SANITIZER_ENV) meson test -C $(CLANG_BUILD) --print-errorlogs $(TESTFLAGS)
 
 # The 'threads' suite (tests/security/test-threads.c: threads saving and
 # loading their own machines at once through one shared filter set) under
@@ -87,7 +102,7 @@ bench: $(BENCH_BUILD)/build.ninja
 	$(BENCH_BUILD)/tests/bench/qidl-bench $(BENCHFLAGS)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(BENCH_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(CLANG_BUILD) $(TSAN_BUILD) $(BENCH_BUILD)
 
 # hw/schemas/ holds the device-state schemas of the previous release; the
 # 'hw-schemas' test (suite compat) fails when a device's state changes in a

@@ -1563,7 +1563,6 @@ static void emit_tables(Emitter *e, const QeStruct *s)
         QidlKind kind, elem;
         GString *dims = g_string_new(NULL);
         g_autofree char *ctype_esc = g_strescape(f->ctype, NULL);
-        g_autofree char *elem_expr = NULL;
 
         field_kinds(f, &kind, &elem);
         for (guint d = 0; d < f->n_dims; d++) {

@@ -575,7 +575,9 @@ QidlVisitor *qidl_legacy_input_visitor_new(const guint8 *data, gsize len,
                          NULL);
 
     li = g_new0(LegacyInput, 1);
-    li->data = data;
+    /* No arithmetic on a NULL pointer, not even + 0: empty input reads
+     * from a byte that is never read. */
+    li->data = data ? data : (const guint8 *)"";
     li->len = len;
     li->base_offset = base_offset;
     li->flags = flags;

@@ -656,7 +656,6 @@ gboolean qemu_vmdesc_compile(const char *text, gsize len,
     }
     out = g_ptr_array_new_with_free_func(qemu_vmdesc_entry_free);
     for (guint i = 0; i < json_array_get_length(devices); i++) {
-        g_autoptr(GString) what = g_string_new(NULL);
         QemuVmdescEntry *e;
         JsonObject *d;
         const char *name;

@@ -187,6 +187,10 @@ char *qidl_visitor_get_path(const QidlVisitor *v)
  */
 static void set_error_va(const QidlVisitor *v, const char *field,
                          gint64 element, GError **error, int code,
+                         const char *format, va_list ap) G_GNUC_PRINTF(6, 0);
+
+static void set_error_va(const QidlVisitor *v, const char *field,
+                         gint64 element, GError **error, int code,
                          const char *format, va_list ap)
 {
     g_autoptr(GString) msg = g_string_new(NULL);

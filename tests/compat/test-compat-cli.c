@@ -151,10 +151,10 @@ static int teardown(void **state)
 static void test_compat_cli__compatible(void **state)
 {
     Fixture *f = *state;
-    g_autofree char *old_path = write_file(f, "old/uart.qidl.json", uart_v1);
-    g_autofree char *new_path = write_file(f, "new/uart.qidl.json", uart_v2);
     g_autofree char *out = NULL, *err = NULL;
 
+    g_free(write_file(f, "old/uart.qidl.json", uart_v1));
+    g_free(write_file(f, "new/uart.qidl.json", uart_v2));
     assert_int_equal(run(f, &out, &err, "compat", "old", "new", NULL), 0);
     assert_string_equal(out,
         "Uart: compatible (version-raised): version 1 -> 2\n"
@@ -345,10 +345,10 @@ static char *write_stream(Fixture *f, const char *name, const char *type,
 static void test_compat_cli__stream_accepted(void **state)
 {
     Fixture *f = *state;
-    g_autofree char *schemas = write_file(f, "dst/uart.qidl.json", uart_v2);
     g_autofree char *v1 = write_stream(f, "v1.qidl", "Uart", 1, FALSE);
     g_autofree char *out = NULL, *err = NULL;
 
+    g_free(write_file(f, "dst/uart.qidl.json", uart_v2));
     assert_int_equal(run(f, &out, &err, "compat", "--stream", v1, "dst",
                          NULL), 0);
     assert_string_equal(out,
@@ -361,11 +361,11 @@ static void test_compat_cli__stream_accepted(void **state)
 static void test_compat_cli__stream_rejected(void **state)
 {
     Fixture *f = *state;
-    g_autofree char *schemas = write_file(f, "dst/uart.qidl.json", uart_v1);
     g_autofree char *v2 = write_stream(f, "v2.qidl", "Uart", 2, TRUE);
     g_autofree char *v1 = write_stream(f, "v1x.qidl", "Uart", 1, TRUE);
     g_autofree char *out = NULL, *err = NULL;
 
+    g_free(write_file(f, "dst/uart.qidl.json", uart_v1));
     assert_int_equal(run(f, &out, &err, "compat", "--stream", v2, "dst",
                          NULL), 1);
     assert_string_equal(out,
@@ -383,12 +383,12 @@ static void test_compat_cli__stream_rejected(void **state)
 static void test_compat_cli__stream_map_and_filters(void **state)
 {
     Fixture *f = *state;
-    g_autofree char *schemas = write_file(f, "dst/uart.qidl.json", uart_v2);
     g_autofree char *rules = write_file(f, "rename.json",
         "{'rules':[{'type':'kvm-uart','rename_type':'isa-serial'}]}");
     g_autofree char *s = write_stream(f, "kvm.qidl", "kvm-uart", 2, TRUE);
     g_autofree char *out = NULL, *err = NULL;
 
+    g_free(write_file(f, "dst/uart.qidl.json", uart_v2));
     assert_int_equal(run(f, &out, &err, "compat", "--stream", s, "dst",
                          NULL), 1);
     assert_non_null(strstr(out, "breaking (unknown-device): the destination "

@@ -353,7 +353,11 @@ void qemu_vm_free(QemuVm *vm)
         gboolean reaped = FALSE;
 
         if (vm->fd >= 0) {
-            g_autoptr(JsonNode) ret = qemu_vm_qmp(vm, "quit", NULL, NULL);
+            JsonNode *ret = qemu_vm_qmp(vm, "quit", NULL, NULL);
+
+            if (ret) {
+                json_node_unref(ret);
+            }
         }
         while (!reaped && g_get_monotonic_time() < deadline) {
             int status;

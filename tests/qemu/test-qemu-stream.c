@@ -643,7 +643,7 @@ static char *load_and_info_pic(const char *machine, const char *file)
     g_autofree char *incoming = g_strdup_printf("exec:cat %s", file);
     g_autoptr(QemuVm) vm = qemu_vm_start(tmpdir, machine, NULL, incoming,
                                          &error);
-    char *pic;
+    char *pic = NULL;
 
     if (!vm || !qemu_vm_wait_migration(vm, &error) ||
         !(pic = qemu_vm_hmp(vm, "info pic", &error))) {
