@@ -244,15 +244,6 @@ static gboolean legacy_out_scalar_fields(QidlVisitor *v,
                                          guint n_fields, void *base,
                                          GError **error)
 {
-    /* The bytes each scalar kind takes: qidl_kind_size() without a call
-     * through the PLT per field. */
-    static const guint8 sizes[QIDL_KIND_DOUBLE + 1] = {
-        [QIDL_KIND_BOOL] = 1, [QIDL_KIND_INT8] = 1, [QIDL_KIND_UINT8] = 1,
-        [QIDL_KIND_INT16] = 2, [QIDL_KIND_UINT16] = 2,
-        [QIDL_KIND_INT32] = 4, [QIDL_KIND_UINT32] = 4,
-        [QIDL_KIND_INT64] = 8, [QIDL_KIND_UINT64] = 8,
-        [QIDL_KIND_FLOAT] = 4, [QIDL_KIND_DOUBLE] = 8,
-    };
     GByteArray *out = to_lo(v)->out;
     guint start = out->len;
     gsize len = 0;
@@ -260,7 +251,7 @@ static gboolean legacy_out_scalar_fields(QidlVisitor *v,
 
     /* The core checked the kinds. */
     for (guint i = 0; i < n_fields; i++) {
-        len += sizes[fields[i].kind];
+        len += qidl_kind__scalar_size(fields[i].kind);
     }
     if (len > G_MAXUINT - start) {
         for (guint i = 0; i < n_fields; i++) {
