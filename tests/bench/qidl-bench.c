@@ -18,10 +18,24 @@
  * Operations: encode (device objects -> bytes), decode (bytes -> device
  * objects; starts by releasing the lists the previous decode built),
  * copy (the memcpy floor).
+ *
+ * Instructions: where Linux lets the program count them (perf_event_open(),
+ * the instructions retired in user space), each batch is also counted, and
+ * the median per operation goes with the time ("instructions_per_op" in
+ * --json, the scaling table's "instr" ratios).  Unlike the time, the count
+ * does not depend on the caches or on what else the host runs, so it tells
+ * whether the work itself scales.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
+#endif
 
 #include <glib/gstdio.h>
 
@@ -50,6 +64,7 @@ typedef struct {
     const char *codec;
     const char *op;
     double ns;
+    double instr;               /* instructions per operation; < 0: none */
     gsize bytes;
     guint runs;
 } Result;
@@ -59,6 +74,9 @@ static Options opts = {
 };
 static GArray *results;         /* Result */
 static guint failures;
+/* The counter of instructions (instr_open()), or -1 with the reason. */
+static int instr_fd = -1;
+static const char *instr_why = "not opened";
 
 static const BenchCodec *const codecs[] = {
     &bench_codec_memcpy,
@@ -102,6 +120,45 @@ static gint64 now_ns(void)
     return (gint64)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/*
+ * Opens the counter of the instructions this process retires in user
+ * space, if the system lets it (perf_event_paranoid, a PMU in the VM).
+ */
+static void instr_open(void)
+{
+#ifdef __linux__
+    struct perf_event_attr a;
+
+    memset(&a, 0, sizeof(a));
+    a.size = sizeof(a);
+    a.type = PERF_TYPE_HARDWARE;
+    a.config = PERF_COUNT_HW_INSTRUCTIONS;
+    a.exclude_kernel = 1;
+    a.exclude_hv = 1;
+    a.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED |
+                    PERF_FORMAT_TOTAL_TIME_RUNNING;
+    instr_fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1,
+                            PERF_FLAG_FD_CLOEXEC);
+    if (instr_fd < 0) {
+        instr_why = g_strerror(errno);
+    }
+#else
+    instr_why = "needs Linux's perf_event_open()";
+#endif
+}
+
+/*
+ * The counter's value and the ns it was enabled and running (they differ
+ * when the kernel shared the hardware counter with other events); FALSE
+ * if there is no counter.
+ */
+static gboolean instr_read(guint64 v[3])
+{
+    return instr_fd >= 0 &&
+           read(instr_fd, v, 3 * sizeof(guint64)) ==
+           (ssize_t)(3 * sizeof(guint64));
+}
+
 static gboolean selected(char **list, const char *name)
 {
     return !list || g_strv_contains((const char *const *)list, name);
@@ -139,29 +196,45 @@ static gboolean op_decode(OpCtx *c)
     return c->codec->decode(c->w, c->data, c->len, &c->error);
 }
 
-/* Runs @fn @n times; returns the ns it took, or -1 on failure. */
-static gint64 batch(OpFunc fn, OpCtx *c, guint n)
+/*
+ * Runs @fn @n times; returns the ns it took, or -1 on failure.  If
+ * @instr is not NULL, sets it to the instructions the batch retired, or
+ * to -1 if they were not counted, or not all the time.
+ */
+static gint64 batch(OpFunc fn, OpCtx *c, guint n, gint64 *instr)
 {
-    gint64 t0 = now_ns();
+    guint64 c0[3], c1[3];
+    gboolean counted = instr && instr_read(c0);
+    gint64 t0 = now_ns(), t;
 
     for (guint i = 0; i < n; i++) {
         if (!fn(c)) {
             return -1;
         }
     }
-    return now_ns() - t0;
+    t = now_ns() - t0;
+    if (instr) {
+        *instr = counted && instr_read(c1) &&
+                 c1[1] - c0[1] == c1[2] - c0[2] ? (gint64)(c1[0] - c0[0])
+                                                : -1;
+    }
+    return t;
 }
 
 static void record(const char *workload, const char *codec, const char *op,
-                   double ns, gsize bytes, guint runs)
+                   double ns, double instr, gsize bytes, guint runs)
 {
-    Result r = { workload, codec, op, ns, bytes, runs };
+    Result r = { workload, codec, op, ns, instr, bytes, runs };
 
     g_array_append_val(results, r);
     if (opts.json) {
         printf("{\"workload\": \"%s\", \"codec\": \"%s\", \"op\": \"%s\", "
                "\"ns_per_op\": %.0f, \"bytes\": %" G_GSIZE_FORMAT
-               ", \"runs\": %u}\n", workload, codec, op, ns, bytes, runs);
+               ", \"runs\": %u", workload, codec, op, ns, bytes, runs);
+        if (instr >= 0) {
+            printf(", \"instructions_per_op\": %.0f", instr);
+        }
+        printf("}\n");
         fflush(stdout);
     }
 }
@@ -178,7 +251,9 @@ typedef struct {
     gsize bytes;
     guint n;                    /* operations per batch */
     double *samples;            /* ns per operation, one per batch */
+    double *instr;              /* instructions per operation, likewise */
     guint runs;                 /* samples taken */
+    gboolean uncounted;         /* a batch's instructions were not counted */
     gint64 spent;               /* ns in timed batches */
     gboolean active;            /* still takes part in the rounds */
     gboolean failed;
@@ -203,18 +278,18 @@ static gboolean warm_up(Measurement *m)
     gint64 t;
 
     m->n = 1;
-    if ((t = batch(m->fn, m->c, 1)) < 0) {
+    if ((t = batch(m->fn, m->c, 1, NULL)) < 0) {
         return FALSE;
     }
     if (!opts.quick) {
         gint64 warm = now_ns();
 
         while (now_ns() - warm < 20 * 1000000 && t < 20 * 1000000) {
-            if (batch(m->fn, m->c, 1) < 0) {
+            if (batch(m->fn, m->c, 1, NULL) < 0) {
                 return FALSE;
             }
         }
-        if ((t = batch(m->fn, m->c, 1)) < 0) {
+        if ((t = batch(m->fn, m->c, 1, NULL)) < 0) {
             return FALSE;
         }
         m->n = (guint)MAX(1, (gint64)opts.min_ms * 1000000 / MAX(t, 1));
@@ -241,14 +316,16 @@ static gboolean warm_up(Measurement *m)
  */
 static gboolean sample(Measurement *m)
 {
-    gint64 t;
+    gint64 t, instr;
 
-    if (!opts.quick && batch(m->fn, m->c, 1) < 0) {
+    if (!opts.quick && batch(m->fn, m->c, 1, NULL) < 0) {
         return FALSE;
     }
-    if ((t = batch(m->fn, m->c, m->n)) < 0) {
+    if ((t = batch(m->fn, m->c, m->n, &instr)) < 0) {
         return FALSE;
     }
+    m->uncounted |= instr < 0;
+    m->instr[m->runs] = (double)instr / m->n;
     m->samples[m->runs++] = (double)t / m->n;
     m->spent += t;
     if (m->runs >= (guint)opts.runs ||
@@ -258,16 +335,19 @@ static gboolean sample(Measurement *m)
     return TRUE;
 }
 
-/* Records the median of @m's samples, as workload @label. */
+/* The median of the @n values at @v, which it sorts. */
+static double median(double *v, guint n)
+{
+    qsort(v, n, sizeof(double), cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Records the medians of @m's samples, as workload @label. */
 static void record_median(Measurement *m, const char *label)
 {
-    guint runs = m->runs;
-
-    qsort(m->samples, runs, sizeof(double), cmp_double);
-    record(label, m->c->codec->name, m->op,
-           runs % 2 ? m->samples[runs / 2]
-                    : (m->samples[runs / 2 - 1] + m->samples[runs / 2]) / 2,
-           m->bytes, runs);
+    record(label, m->c->codec->name, m->op, median(m->samples, m->runs),
+           m->uncounted ? -1 : median(m->instr, m->runs), m->bytes,
+           m->runs);
 }
 
 /* ---- one workload ---------------------------------------------------------- */
@@ -330,7 +410,8 @@ static void add_measurement(CodecPart *p, const char *op, OpFunc fn)
     m = &p->m[p->n_m++];
     *m = (Measurement) {
         .c = &p->c, .op = op, .fn = fn, .bytes = p->c.len,
-        .samples = g_new0(double, opts.runs), .active = TRUE,
+        .samples = g_new0(double, opts.runs),
+        .instr = g_new0(double, opts.runs), .active = TRUE,
     };
     if (!warm_up(m)) {
         drop(m);
@@ -481,6 +562,7 @@ static void finish_workload(WorkloadRun *run)
                 record_median(&p->m[k], run->label);
             }
             g_free(p->m[k].samples);
+            g_free(p->m[k].instr);
         }
         if (p->ok && p->c.codec->decode && opts.quick) {
             g_printerr("qidl-bench: %s: %s round trip exact\n",
@@ -639,12 +721,11 @@ static void run_extract(void)
         syn[r] = (double)s;
         ext[r] = (double)e;
     }
-    qsort(syn, rounds, sizeof(double), cmp_double);
-    qsort(ext, rounds, sizeof(double), cmp_double);
-    record("hw-headers", "clang", "syntax-only", syn[rounds / 2], bytes,
-           rounds);
-    record("hw-headers", "qidl-extract", "extract", ext[rounds / 2], bytes,
-           rounds);
+    /* The counter counts this process, not its children. */
+    record("hw-headers", "clang", "syntax-only", median(syn, rounds), -1,
+           bytes, rounds);
+    record("hw-headers", "qidl-extract", "extract", median(ext, rounds), -1,
+           bytes, rounds);
     goto out;
 
 fail:
@@ -738,6 +819,17 @@ static void print_table(const char *workload)
     }
 }
 
+/* The ratio of @b's instructions per operation to @a's, or "-". */
+static void fmt_instr_ratio(char *buf, gsize size, const Result *a,
+                            const Result *b)
+{
+    if (a && b && a->instr > 0 && b->instr >= 0) {
+        g_snprintf(buf, size, "%.1f", b->instr / a->instr);
+    } else {
+        g_snprintf(buf, size, "-");
+    }
+}
+
 /* The interleaved measurement of run_scaling(), if it ran. */
 static void print_scaling(void)
 {
@@ -752,17 +844,18 @@ static void print_scaling(void)
         const Result *d1 = find("scaling-1x", name, "decode");
         const Result *d100 = find("scaling-100x", name, "decode");
         char er[32] = "-", dr[32] = "-", e1s[32], e100s[32], d1s[32],
-             d100s[32];
+             d100s[32], ei[32], di[32];
 
         if (!e1 && !d1) {
             continue;
         }
         if (!any) {
             printf("\nscaling: machine and machine-100x, batches interleaved"
-                   " (times in us per operation, median)\n");
-            printf("  %-13s %10s %10s %8s %10s %10s %8s\n", "codec",
-                   "encode 1x", "100x", "ratio", "decode 1x", "100x",
-                   "ratio");
+                   " (times in us per operation, median; instr: the ratio"
+                   " of instructions)\n");
+            printf("  %-13s %10s %10s %7s %6s %10s %10s %7s %6s\n",
+                   "codec", "encode 1x", "100x", "ratio", "instr",
+                   "decode 1x", "100x", "ratio", "instr");
             any = TRUE;
         }
         if (e1 && e100) {
@@ -775,9 +868,17 @@ static void print_scaling(void)
         fmt_us(e100s, sizeof(e100s), e100);
         fmt_us(d1s, sizeof(d1s), d1);
         fmt_us(d100s, sizeof(d100s), d100);
-        printf("  %-13s %10s %10s %8s %10s %10s %8s\n",
+        /* Not the floor's: glibc copies a few KiB with one instruction
+         * (rep movsb) and megabytes with a loop of vector moves. */
+        fmt_instr_ratio(ei, sizeof(ei), codecs[i]->flags & BENCH_FLOOR ?
+                                        NULL : e1, e100);
+        fmt_instr_ratio(di, sizeof(di), d1, d100);
+        printf("  %-13s %10s %10s %7s %6s %10s %10s %7s %6s\n",
                codecs[i]->flags & BENCH_FLOOR ? "memcpy" : name, e1s, e100s,
-               er, d1s, d100s, dr);
+               er, ei, d1s, d100s, dr, di);
+    }
+    if (any && instr_fd < 0) {
+        printf("  (instructions not counted: %s)\n", instr_why);
     }
 }
 
@@ -869,10 +970,14 @@ static void print_targets(void)
                                    natives[k], ops[i]);
 
             if (a && b) {
+                char ir[32];
+
+                fmt_instr_ratio(ir, sizeof(ir), a, b);
                 verdict(b->ns / a->ns <= 110,
                         "%s %s 100x workload costs %.1fx the 1x (goal <= "
-                        "110x; %s)", natives[k], ops[i], b->ns / a->ns,
-                        inter ? "interleaved" : "the workloads' tables");
+                        "110x; %s; instructions %sx)", natives[k], ops[i],
+                        b->ns / a->ns,
+                        inter ? "interleaved" : "the workloads' tables", ir);
             }
         }
     }
@@ -968,6 +1073,7 @@ int main(int argc, char **argv)
         opts.runs = 1;
     }
     results = g_array_new(FALSE, TRUE, sizeof(Result));
+    instr_open();
 
     if (!opts.json) {
         printf("qidl-bench%s: %u codecs", opts.quick ? " --quick" : "",
