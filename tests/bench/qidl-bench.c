@@ -521,13 +521,21 @@ static gboolean set_up_workload(WorkloadRun *run, const char *name,
  * before it fills them (tree+filters' fills the destination build, which
  * only it touches).  What one measurement leaves behind that another's
  * timing would feel (malloc's free lists, those destination objects,
- * the caches) is taken care of in sample().
+ * the caches) is taken care of in sample().  On a terminal, a progress
+ * line on stderr names them @what.
  */
-static void run_rounds(WorkloadRun *runs, guint n)
+static void run_rounds(WorkloadRun *runs, guint n, const char *what)
 {
+    /* Progress on a terminal: a full run takes many minutes. */
+    gboolean progress = isatty(STDERR_FILENO) && !opts.quick;
+
     for (guint round = 0; round < (guint)opts.runs; round++) {
         gboolean any = FALSE;
 
+        if (progress) {
+            g_printerr("\rqidl-bench: %s: round %u of %d ", what, round + 1,
+                       opts.runs);
+        }
         for (guint r = 0; r < n; r++) {
             for (guint i = 0; i < G_N_ELEMENTS(codecs); i++) {
                 CodecPart *p = &runs[r].parts[i];
@@ -548,6 +556,10 @@ static void run_rounds(WorkloadRun *runs, guint n)
         if (!any) {
             break;
         }
+    }
+    if (progress) {
+        /* Erases the line. */
+        g_printerr("\r%*s\r", 60, "");
     }
 }
 
@@ -588,7 +600,7 @@ static void run_workload(const char *name)
     if (!set_up_workload(&run, name, name, NULL)) {
         return;
     }
-    run_rounds(&run, 1);
+    run_rounds(&run, 1, name);
     finish_workload(&run);
 }
 
@@ -622,7 +634,7 @@ static void run_scaling(void)
         finish_workload(&runs[0]);
         return;
     }
-    run_rounds(runs, 2);
+    run_rounds(runs, 2, "scaling");
     finish_workload(&runs[0]);
     finish_workload(&runs[1]);
 }
