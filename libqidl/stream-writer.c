@@ -1313,7 +1313,10 @@ static gboolean begin_value(QidlVisitor *v, const char *name, QidlKind tag,
             return vfail(v, error, QIDL_ERROR_INVALID,
                          "another device of the stream is named %s", name);
         }
-        if (!name_ref(v, name, &idx, error)) {
+        /* Not through the cache by address: a device's name is used
+         * once per stream, and a stream of many devices would push the
+         * fields' names out of it. */
+        if (!name_ref_len(v, name, strlen(name), &idx, error)) {
             return FALSE;
         }
         w->top_started = TRUE;
