@@ -479,8 +479,9 @@ typedef struct {
 
 typedef struct QidlStreamWriter QidlStreamWriter;
 
-/* Entries of QidlStreamWriter.name_cache (a power of two). */
-#define NAME_CACHE_SIZE 256
+/* Entries of QidlStreamWriter.name_cache. */
+#define NAME_CACHE_BITS 8
+#define NAME_CACHE_SIZE (1u << NAME_CACHE_BITS)
 
 typedef struct {
     QidlVisitor parent;
@@ -1242,11 +1243,16 @@ invalid:
                  QIDL_LIMIT_NAME_LEN);
 }
 
+/*
+ * The slot of the name at @name: every bit of the address counts, since
+ * the compiler packs short string literals a few bytes apart ("isr", "tmr"
+ * and "irr" in one 8-byte word).
+ */
 static inline guint name_cache_slot(const char *name)
 {
-    guintptr p = (guintptr)name;
+    guint64 p = (guint64)(guintptr)name * 0x9e3779b97f4a7c15u;
 
-    return (guint)((p >> 3) ^ (p >> 11)) & (NAME_CACHE_SIZE - 1);
+    return (guint)(p >> (64 - NAME_CACHE_BITS));
 }
 
 /* name_ref_len() of a NUL-terminated name, remembered by its address. */
