@@ -1034,11 +1034,56 @@ static void print_report(void)
     print_targets();
 }
 
+/*
+ * Whether every name in @list (NULL: none given) is one of @known, the
+ * names a --@option may take; if not, says so with the known ones.
+ * @missing: the peers this build lacks, which are named as such.
+ */
+static gboolean names_ok(const char *option, char **list,
+                         const char *const *known, guint n_known,
+                         const char *const *missing)
+{
+    for (guint i = 0; list && list[i]; i++) {
+        g_autoptr(GString) all = g_string_new(NULL);
+        gboolean found = FALSE;
+
+        for (guint k = 0; k < n_known; k++) {
+            found |= strcmp(list[i], known[k]) == 0;
+            g_string_append_printf(all, "%s%s", k ? ", " : "", known[k]);
+        }
+        if (found) {
+            continue;
+        }
+        for (guint k = 0; missing && missing[k]; k++) {
+            gsize len = strlen(list[i]);
+
+            /* "cbor (libcbor-dev)" for "cbor". */
+            if (strncmp(missing[k], list[i], len) == 0 &&
+                missing[k][len] == ' ') {
+                g_printerr("qidl-bench: --%s %s: not built into this "
+                           "qidl-bench; install %s and build again\n",
+                           option, list[i], missing[k] + len + 1);
+                return FALSE;
+            }
+        }
+        g_printerr("qidl-bench: --%s %s: unknown; one of %s\n", option,
+                   list[i], all->str);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 int main(int argc, char **argv)
 {
     static const char *const all_workloads[] = {
         "machine", "machine-10x", "machine-100x", "big",
     };
+    /* --workload's names: the extractor's too. */
+    static const char *const workload_names[] = {
+        "machine", "machine-10x", "machine-100x", "big", "hw-headers",
+    };
+    static const char *const op_names[] = { "encode", "decode", "copy" };
+    const char *codec_names[G_N_ELEMENTS(codecs)];
     GOptionEntry entries[] = {
         { "quick", 0, 0, G_OPTION_ARG_NONE, &opts.quick,
           "Few iterations, no 100x workload, check every round trip", NULL },
@@ -1054,8 +1099,8 @@ int main(int argc, char **argv)
           "Stop a measurement after this long, once it has 3 runs "
           "(default 3000)", "MS" },
         { "workload", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts.workloads,
-          "Only this workload (machine, machine-10x, machine-100x, big; "
-          "repeatable)", "NAME" },
+          "Only this workload (machine, machine-10x, machine-100x, big, "
+          "hw-headers: the extractor; repeatable)", "NAME" },
         { "codec", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts.codecs,
           "Only this codec (repeatable)", "NAME" },
         { "op", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts.ops,
@@ -1076,6 +1121,16 @@ int main(int argc, char **argv)
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
         g_printerr("qidl-bench: %s\n", error->message);
+        return 2;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(codecs); i++) {
+        codec_names[i] = codecs[i]->name;
+    }
+    if (!names_ok("workload", opts.workloads, workload_names,
+                  G_N_ELEMENTS(workload_names), NULL) ||
+        !names_ok("codec", opts.codecs, codec_names,
+                  G_N_ELEMENTS(codec_names), missing_peers) ||
+        !names_ok("op", opts.ops, op_names, G_N_ELEMENTS(op_names), NULL)) {
         return 2;
     }
     if (opts.quick) {
