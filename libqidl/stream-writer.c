@@ -246,19 +246,26 @@ static void strset_insert_slot(StrSet *t, guint32 idx)
 }
 
 /*
- * Makes room in @t's table and entries for one more string; FALSE if the
- * table was made anew (so a free slot found before is no longer one).
+ * Makes room in @t's table and entries for @need strings in all; FALSE if
+ * the table was made anew (so a free slot found before is no longer one).
  */
-static G_NO_INLINE gboolean strset_grow(StrSet *t)
+static G_NO_INLINE gboolean strset_grow(StrSet *t, guint32 need)
 {
     guint32 first = t->name8 ? STRSET_FIRST_CAP : DEVICES_FIRST_CAP;
 
-    if (t->n == t->cap) {
+    if (need > t->cap) {
         t->cap = MAX(t->cap * 2, first);
+        while (t->cap < need) {
+            t->cap *= 2;
+        }
         t->entries = g_renew(StrEntry, t->entries, t->cap);
     }
-    if (!t->slots || (t->n + 1) * 2 > t->mask + 1) {
+    if (!t->slots || need * 2 > t->mask + 1) {
         guint32 n_slots = t->slots ? (t->mask + 1) * 2 : 2 * first;
+
+        while (need * 2 > n_slots) {
+            n_slots *= 2;
+        }
 
         g_free(t->slots);
         /* Cleared here rather than by calloc(), which may leave fresh
@@ -280,7 +287,7 @@ static inline gboolean strset_reserve(StrSet *t)
                  (t->n + 1) * 2 <= t->mask + 1)) {
         return TRUE;
     }
-    return strset_grow(t);
+    return strset_grow(t, t->n + 1);
 }
 
 /*
@@ -1153,19 +1160,83 @@ static G_NO_INLINE gboolean name_ref_replay(QidlVisitor *v, const char *name,
 }
 
 /*
+ * name_hash() of the @len (> 0) bytes at @name, which it copies to @copy
+ * in passing; ORs the bytes' words into @any (a name with none of their
+ * high bits set is ASCII).
+ */
+static inline G_ALWAYS_INLINE guint32 name_hash_copy(const char *name,
+                                                     gsize len, guint8 *copy,
+                                                     guint64 *any)
+{
+    guint64 h = 0x9e3779b97f4a7c15u;
+
+    for (gsize i = 0; i < len; i += 8) {
+        guint64 x = name_word(name, len, i, copy);
+
+        *any |= x;
+        h = mix64(h ^ x);
+    }
+    return hash_final(h, len);
+}
+
+/* Room in @used for every name of the table. */
+static inline void used_fit(QidlStreamWriter *w)
+{
+    if (G_UNLIKELY(w->names.n > w->used_cap)) {
+        guint32 cap = MAX(w->used_cap * 2, STRSET_FIRST_CAP);
+
+        cap = MAX(cap, w->names.n);
+        w->used = g_renew(guint64, w->used, cap);
+        memset(w->used + w->used_cap, 0,
+               (cap - w->used_cap) * sizeof(guint64));
+        w->used_cap = cap;
+    }
+}
+
+/*
+ * Looks up the @len bytes at @name (hash @hash) in the name table, which
+ * has slots: the slot that holds it, or the empty one where the look-up
+ * stopped.  The comparisons read @name, not its copy in the table's spare
+ * room (a wide load of narrower recent stores waits for them).
+ */
+static inline G_ALWAYS_INLINE guint32 names_probe(const StrSet *t,
+                                                  const char *name,
+                                                  gsize len, guint32 hash)
+{
+    guint32 i;
+
+    for (i = hash & t->mask; t->slots[i]; i = (i + 1) & t->mask) {
+        const StrEntry *e = &t->entries[t->slots[i] - 1];
+        gsize j;
+
+        if (e->hash != hash || e->len != len) {
+            continue;
+        }
+        for (j = 0; j < len; j += 8) {
+            if (name_word(t->bytes.data + e->off, len, j, NULL) !=
+                name_word(name, len, j, NULL)) {
+                break;
+            }
+        }
+        if (j >= len) {
+            break;
+        }
+    }
+    return i;
+}
+
+/*
  * The stream-wide index of @name, defining it if this is its first use.
  * Most names of a stream are used once, so this is mostly a definition.
  * @name is read a word at a time for the hash, and copied in passing to
- * the name table's spare room, where a new name stays; the comparisons
- * with names already defined read @name, not the copy (a wide load of
- * narrower recent stores waits for them to reach the cache).
+ * the name table's spare room, where a new name stays; names_probe()
+ * compares with @name.
  */
 static gboolean name_ref_len(QidlVisitor *v, const char *name, gsize len,
                              guint16 *out, GError **error)
 {
     QidlStreamWriter *w = to_wv(v)->w;
     StrSet *t = &w->names;
-    guint64 h = 0x9e3779b97f4a7c15u;
     guint64 any = 0;
     guint32 hash, free_slot = NO_SLOT;
     gsize off;
@@ -1185,33 +1256,11 @@ static gboolean name_ref_len(QidlVisitor *v, const char *name, gsize len,
     /* The length byte, then the name. */
     dst = buf_room(&t->bytes, len + 1);
     off = t->bytes.len + 1;
-    for (gsize i = 0; i < len; i += 8) {
-        guint64 x = name_word(name, len, i, dst + 1);
-
-        any |= x;
-        h = mix64(h ^ x);
-    }
-    hash = hash_final(h, len);
-    for (guint32 i = hash & t->mask; t->slots; i = (i + 1) & t->mask) {
-        const StrEntry *e;
-        gsize j;
-
-        if (t->slots[i] == 0) {
-            free_slot = i;
-            break;
-        }
-        e = &t->entries[t->slots[i] - 1];
-        if (e->hash != hash || e->len != len) {
-            continue;
-        }
-        for (j = 0; j < len; j += 8) {
-            if (name_word(t->bytes.data + e->off, len, j, NULL) !=
-                name_word(name, len, j, NULL)) {
-                break;
-            }
-        }
-        if (j >= len) {
-            *out = (guint16)(t->slots[i] - 1);
+    hash = name_hash_copy(name, len, dst + 1, &any);
+    if (t->slots) {
+        free_slot = names_probe(t, name, len, hash);
+        if (t->slots[free_slot]) {
+            *out = (guint16)(t->slots[free_slot] - 1);
             return TRUE;
         }
     }
@@ -1227,14 +1276,7 @@ static gboolean name_ref_len(QidlVisitor *v, const char *name, gsize len,
     dst[0] = (guint8)len;
     *out = (guint16)strset_commit(t, 0, off, len, hash, free_slot);
     w->n_defined = t->n;
-    if (G_UNLIKELY(t->n > w->used_cap)) {
-        guint32 cap = MAX(w->used_cap * 2, STRSET_FIRST_CAP);
-
-        w->used = g_renew(guint64, w->used, cap);
-        memset(w->used + w->used_cap, 0,
-               (cap - w->used_cap) * sizeof(guint64));
-        w->used_cap = cap;
-    }
+    used_fit(w);
     return TRUE;
 
 invalid:
@@ -1285,6 +1327,75 @@ static gboolean name_ref(QidlVisitor *v, const char *name, guint16 *out,
     w->name_cache[slot].name = name;
     w->name_cache[slot].idx = *out;
     return TRUE;
+}
+
+/*
+ * The names of the table @fields, met for the first time in this stream,
+ * into @out: each found, or defined as name_ref_len() would, in the
+ * table's order, as the fields' visits would define them.  In one pass,
+ * with the room for all of them made first: most names of a stream are
+ * defined here, once each.  FALSE, with the names before it defined, at
+ * the first name that is not simple (invalid, past a limit), or if the
+ * last stream's names are being replayed: the fields' own visits then
+ * take it from there and report what is wrong.
+ */
+static gboolean names_learn(QidlStreamWriter *w, const QidlScalarField *fields,
+                            guint n_fields, guint16 *out)
+{
+    StrSet *t = &w->names;
+    gsize total = 0;
+    guint8 *dst;
+
+    if (w->n_defined != t->n ||
+        t->n + n_fields > QIDL_LIMIT_STREAM_NAMES) {
+        return FALSE;
+    }
+    for (guint i = 0; i < n_fields; i++) {
+        total += fields[i].name_len + 1;
+    }
+    if (t->n + n_fields > t->cap || !t->slots ||
+        (t->n + n_fields) * 2 > t->mask + 1) {
+        strset_grow(t, t->n + n_fields);
+    }
+    dst = buf_room(&t->bytes, total);
+    for (guint i = 0; i < n_fields; i++) {
+        const char *name = fields[i].name;
+        gsize len = fields[i].name_len;
+        guint64 any = 0;
+        guint32 hash, slot;
+
+        if (len == 0 || len > QIDL_LIMIT_NAME_LEN || name[0] == '$' ||
+            name[len] != '\0') {
+            goto out;
+        }
+        hash = name_hash_copy(name, len, dst + 1, &any);
+        slot = names_probe(t, name, len, hash);
+        if (t->slots[slot]) {
+            /* Defined by an earlier table of the stream. */
+            out[i] = (guint16)(t->slots[slot] - 1);
+            continue;
+        }
+        if ((any & 0x8080808080808080u) &&
+            !qidl_stream__text_ok(name, len, QIDL_LIMIT_NAME_LEN)) {
+            goto out;
+        }
+        dst[0] = (guint8)len;
+        t->entries[t->n] = (StrEntry) {
+            (guint32)(dst + 1 - t->bytes.data), (guint32)len, hash, 0,
+        };
+        t->slots[slot] = t->n + 1;
+        out[i] = (guint16)t->n++;
+        dst += len + 1;
+        t->bytes.len = (gsize)(dst - t->bytes.data);
+    }
+    w->n_defined = t->n;
+    used_fit(w);
+    return TRUE;
+
+out:
+    w->n_defined = t->n;
+    used_fit(w);
+    return FALSE;
 }
 
 /*
@@ -1718,6 +1829,9 @@ static gboolean writer_scalar_fields(QidlVisitor *v,
             return FALSE;
         }
         learn = qidl_stream__fields_room(&w->tables, n_fields);
+        if (names_learn(w, fields, n_fields, learn)) {
+            known = learn;
+        }
     }
     truncated = w->n_truncated;
     if (G_UNLIKELY(w->undo_cap - w->n_undo < n_fields)) {

@@ -2572,6 +2572,114 @@ static void test_stream__scalar_fields_writer_fail(void **state)
     }
 }
 
+/* The device of test_stream__scalar_fields_many_names. */
+#define MANY_FIELDS 600
+typedef struct {
+    guint8 shared;
+    guint8 x;                   /* in a struct "inner" */
+    guint8 v[MANY_FIELDS];
+} ManyDev;
+
+/* The fields of a ManyDev before its table. */
+static void visit_many_head(QidlVisitor *v, ManyDev *d)
+{
+    assert_true(qidl_visit_uint8(v, "shared", &d->shared, NULL));
+    assert_true(qidl_visit_start_struct(v, "inner", NULL));
+    assert_true(qidl_visit_uint8(v, "x", &d->x, NULL));
+    assert_true(qidl_visit_end_struct(v, NULL));
+}
+
+/*
+ * Writes two devices of @src, each a struct whose fields "shared" and
+ * "inner" come before the table @run, visited in one call if @bulk.
+ */
+static GByteArray *write_many(ManyDev *src, const QidlScalarField *run,
+                              gboolean bulk)
+{
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(out, "t", "1", 0);
+
+    for (guint d = 0; d < 2; d++) {
+        g_autofree char *path = g_strdup_printf("/m%u", d);
+        g_autofree char *name = g_strdup_printf("m%u", d);
+        QidlVisitor *v = qidl_stream_writer_begin_device(w, "many", path, 1);
+
+        assert_true(qidl_visit_start_struct(v, name, NULL));
+        visit_many_head(v, src);
+        if (bulk) {
+            assert_true(qidl_visit_scalar_fields(v, run, MANY_FIELDS, src,
+                                                 NULL));
+        } else {
+            for (guint i = 0; i < MANY_FIELDS; i++) {
+                assert_true(qidl_visit_scalar(v, run[i].name, run[i].kind,
+                                              (guint8 *)src + run[i].offset,
+                                              NULL));
+            }
+        }
+        assert_true(qidl_visit_end_struct(v, NULL));
+        assert_true(qidl_stream_writer_end_device(w, NULL));
+    }
+    assert_true(qidl_stream_writer_finish(w, NULL));
+    return g_steal_pointer(&out);
+}
+
+/*
+ * A table that brings more new names than the writer's name table has
+ * room for, among them a UTF-8 name that is not ASCII and one the stream
+ * defined already (a field of an inner struct): the writer defines a new table's names in one pass,
+ * growing its table first, and the stream is the one the fields' own
+ * visits write; it reads back.
+ */
+static void test_stream__scalar_fields_many_names(void **state)
+{
+    g_autofree QidlScalarField *run = g_new0(QidlScalarField, MANY_FIELDS);
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GByteArray) loop = NULL;
+    g_autoptr(GByteArray) bulk = NULL;
+    g_autoptr(QidlStreamReader) r = NULL;
+    const QidlStreamDevice *dev;
+    ManyDev src, dst;
+
+    src.shared = 0x5a;
+    src.x = 0xa5;
+    for (guint i = 0; i < MANY_FIELDS; i++) {
+        char *name = i == 300 ? g_strdup("z\xc3\xa4hler") :
+                     g_strdup_printf("field_%u", i);
+
+        g_ptr_array_add(names, name);
+        src.v[i] = (guint8)(i * 7);
+        run[i] = (QidlScalarField) {
+            name, offsetof(ManyDev, v) + i, QIDL_KIND_UINT8,
+            (guint8)strlen(name),
+        };
+    }
+    /* Not "shared" (twice in one struct), but the inner struct's "x",
+     * which the stream defined before the table. */
+    run[7].name = "x";
+    run[7].name_len = 1;
+    loop = write_many(&src, run, FALSE);
+    bulk = write_many(&src, run, TRUE);
+    assert_bytes_equal(loop, bulk);
+
+    r = qidl_stream_reader_new(bulk->data, bulk->len, NULL);
+    assert_non_null(r);
+    for (guint d = 0; d < 2; d++) {
+        g_autofree char *name = g_strdup_printf("m%u", d);
+        g_autoptr(QidlVisitor) in = NULL;
+
+        memset(&dst, 0xee, sizeof(dst));
+        assert_true(qidl_stream_reader_next(r, &dev, NULL));
+        assert_non_null(dev);
+        in = qidl_stream_reader_device_visitor(r, 0);
+        assert_true(qidl_visit_start_struct(in, name, NULL));
+        visit_many_head(in, &dst);
+        assert_true(qidl_visit_scalar_fields(in, run, MANY_FIELDS, &dst,
+                                             NULL));
+        assert_true(qidl_visit_end_struct(in, NULL));
+        assert_memory_equal(&dst, &src, sizeof(dst));
+    }
+}
+
 /*
  * A table the writer knows, one of whose fields the struct visited
  * already: refused as the field's own call would refuse it.
@@ -3787,6 +3895,7 @@ int main(void)
         cmocka_unit_test(test_stream__scalar_fields_truncated_fail),
         cmocka_unit_test(test_stream__scalar_fields_bad_bool_fail),
         cmocka_unit_test(test_stream__scalar_fields_writer_fail),
+        cmocka_unit_test(test_stream__scalar_fields_many_names),
         cmocka_unit_test(test_stream__scalar_fields_known_twice_fail),
         cmocka_unit_test(test_stream__scalar_fields_names_over_limit_fail),
         cmocka_unit_test(test_stream__scalar_fields_bad_table_fail),
