@@ -1310,13 +1310,11 @@ static gboolean name_ref(QidlVisitor *v, const char *name, guint16 *out,
     if (w->name_cache[slot].name == name && idx < t->n) {
         const StrEntry *e = &t->entries[idx];
         const char *known = (const char *)t->bytes.data + e->off;
-        gsize i = 0;
 
-        /* Stops at the first difference: never reads past @name. */
-        while (i < e->len && name[i] == known[i]) {
-            i++;
-        }
-        if (i == e->len && name[i] == '\0' && name_defined(w, idx)) {
+        /* Stops at the first difference: never reads past @name (a
+         * table's name holds no NUL). */
+        if (strncmp(name, known, e->len) == 0 && name[e->len] == '\0' &&
+            name_defined(w, idx)) {
             *out = (guint16)idx;
             return TRUE;
         }
