@@ -933,7 +933,10 @@ static void print_targets(void)
     /* Saving again and again (a writer and reader reset), and once. */
     static const char *const natives[] = { "native", "native-once" };
 
-    printf("\ntargets\n");
+    /* --quick times one cold operation each: its verdicts mean nothing. */
+    printf("\ntargets%s\n",
+           opts.quick ? " (--quick times a single operation of each: these "
+                        "verdicts say nothing)" : "");
     for (guint k = 0; k < G_N_ELEMENTS(natives); k++) {
         for (guint i = 0; i < 2; i++) {
             const Result *n = find("machine", natives[k], ops[i]);
