@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1041,6 +1042,38 @@ static void print_report(void)
 }
 
 /*
+ * What the numbers were taken on, for the table's head: the CPU (Linux's
+ * /proc/cpuinfo), how many the process may run on, the kernel, and how
+ * qidl-bench was built.
+ */
+static void print_environment(void)
+{
+    g_autofree char *cpuinfo = NULL;
+    g_autofree char *model = NULL;
+    struct utsname un;
+
+    if (g_file_get_contents("/proc/cpuinfo", &cpuinfo, NULL, NULL)) {
+        const char *m = strstr(cpuinfo, "model name");
+        const char *colon = m ? strchr(m, ':') : NULL;
+
+        if (colon) {
+            model = g_strndup(colon + 1, strcspn(colon + 1, "\n"));
+            g_strstrip(model);
+        }
+    }
+    printf("machine: %s, %u CPUs for this process", model ? model : "?",
+           g_get_num_processors());
+    if (uname(&un) == 0) {
+        printf("; %s %s %s", un.sysname, un.release, un.machine);
+    }
+#ifdef __VERSION__
+    printf("; compiler %s", __VERSION__);
+#endif
+    printf("; build %s%s\n", QIDL_BUILDTYPE,
+           instr_fd >= 0 ? "; instructions counted" : "");
+}
+
+/*
  * Whether every name in @list (NULL: none given) is one of @known, the
  * names a --@option may take; if not, says so with the known ones.
  * @missing: the peers this build lacks, which are named as such.
@@ -1159,6 +1192,7 @@ int main(int argc, char **argv)
             }
         }
         printf("\n");
+        print_environment();
         fflush(stdout);
     }
     for (guint i = 0; i < G_N_ELEMENTS(all_workloads); i++) {
