@@ -235,14 +235,20 @@ static inline gint64 strset_find(const StrSet *t, guint8 ns, const void *s,
     }
 }
 
-static void strset_insert_slot(StrSet *t, guint32 idx)
+/* The first empty slot for a string of hash @hash. */
+static inline guint32 strset_free_slot(const StrSet *t, guint32 hash)
 {
-    guint32 i = t->entries[idx].hash & t->mask;
+    guint32 i = hash & t->mask;
 
     while (t->slots[i]) {
         i = (i + 1) & t->mask;
     }
-    t->slots[i] = idx + 1;
+    return i;
+}
+
+static void strset_insert_slot(StrSet *t, guint32 idx)
+{
+    t->slots[strset_free_slot(t, t->entries[idx].hash)] = idx + 1;
 }
 
 /*
@@ -281,13 +287,33 @@ static G_NO_INLINE gboolean strset_grow(StrSet *t, guint32 need)
     return TRUE;
 }
 
-static inline gboolean strset_reserve(StrSet *t)
+/* Room for @more strings; FALSE if the table was made anew. */
+static inline gboolean strset_reserve_n(StrSet *t, guint32 more)
 {
-    if (G_LIKELY(t->n < t->cap && t->slots &&
-                 (t->n + 1) * 2 <= t->mask + 1)) {
+    guint32 need = t->n + more;
+
+    if (G_LIKELY(need <= t->cap && t->slots && need * 2 <= t->mask + 1)) {
         return TRUE;
     }
-    return strset_grow(t, t->n + 1);
+    return strset_grow(t, need);
+}
+
+static inline gboolean strset_reserve(StrSet *t)
+{
+    return strset_reserve_n(t, 1);
+}
+
+/*
+ * strset_commit() of a string into room made before, at the empty slot
+ * @slot.
+ */
+static inline guint32 strset_put(StrSet *t, guint8 ns, gsize off, gsize len,
+                                 guint32 hash, guint32 slot)
+{
+    t->entries[t->n] = (StrEntry) { (guint32)off, (guint32)len, hash, ns };
+    t->bytes.len = off + len + !t->name8;
+    t->slots[slot] = t->n + 1;
+    return t->n++;
 }
 
 /*
@@ -301,16 +327,11 @@ static inline guint32 strset_commit(StrSet *t, guint8 ns, gsize off,
                                     gsize len, guint32 hash,
                                     guint32 free_slot)
 {
-    gboolean kept = strset_reserve(t);
-
-    t->entries[t->n] = (StrEntry) { (guint32)off, (guint32)len, hash, ns };
-    t->bytes.len = off + len + !t->name8;
-    if (kept && free_slot != NO_SLOT) {
-        t->slots[free_slot] = t->n + 1;
-    } else {
-        strset_insert_slot(t, t->n);
+    if (!strset_reserve(t) || free_slot == NO_SLOT) {
+        /* No free slot known, or not one any more. */
+        free_slot = strset_free_slot(t, hash);
     }
-    return t->n++;
+    return strset_put(t, ns, off, len, hash, free_slot);
 }
 
 /* The hash of the @len bytes at @s, none past them read. */
@@ -1049,15 +1070,33 @@ static inline guint64 name_word(const void *p, gsize len, gsize i,
     return b[0] | (guint64)b[n / 2] << 8 | (guint64)b[n - 1] << 16;
 }
 
-/* The hash name_ref_len() computes for the @len (> 0) bytes of @name. */
-static guint32 name_hash(const char *name, gsize len)
+/*
+ * The hash of a name table's entry for the @len (> 0) bytes at @name,
+ * which it copies to @copy in passing if @copy is not NULL; ORs the
+ * bytes' words into @any (a name with none of their high bits set is
+ * ASCII).
+ */
+static inline G_ALWAYS_INLINE guint32 name_hash_copy(const char *name,
+                                                     gsize len, guint8 *copy,
+                                                     guint64 *any)
 {
     guint64 h = 0x9e3779b97f4a7c15u;
 
     for (gsize i = 0; i < len; i += 8) {
-        h = mix64(h ^ name_word(name, len, i, NULL));
+        guint64 x = name_word(name, len, i, copy);
+
+        *any |= x;
+        h = mix64(h ^ x);
     }
     return hash_final(h, len);
+}
+
+/* name_hash_copy() without the copy. */
+static guint32 name_hash(const char *name, gsize len)
+{
+    guint64 any = 0;
+
+    return name_hash_copy(name, len, NULL, &any);
 }
 
 /*
@@ -1157,26 +1196,6 @@ static G_NO_INLINE gboolean name_ref_replay(QidlVisitor *v, const char *name,
     }
     names_truncate(w);
     return name_ref_len(v, name, len, out, error);
-}
-
-/*
- * name_hash() of the @len (> 0) bytes at @name, which it copies to @copy
- * in passing; ORs the bytes' words into @any (a name with none of their
- * high bits set is ASCII).
- */
-static inline G_ALWAYS_INLINE guint32 name_hash_copy(const char *name,
-                                                     gsize len, guint8 *copy,
-                                                     guint64 *any)
-{
-    guint64 h = 0x9e3779b97f4a7c15u;
-
-    for (gsize i = 0; i < len; i += 8) {
-        guint64 x = name_word(name, len, i, copy);
-
-        *any |= x;
-        h = mix64(h ^ x);
-    }
-    return hash_final(h, len);
 }
 
 /* Room in @used for every name of the table. */
@@ -1351,10 +1370,7 @@ static gboolean names_learn(QidlStreamWriter *w, const QidlScalarField *fields,
     for (guint i = 0; i < n_fields; i++) {
         total += fields[i].name_len + 1;
     }
-    if (t->n + n_fields > t->cap || !t->slots ||
-        (t->n + n_fields) * 2 > t->mask + 1) {
-        strset_grow(t, t->n + n_fields);
-    }
+    strset_reserve_n(t, n_fields);
     dst = buf_room(&t->bytes, total);
     for (guint i = 0; i < n_fields; i++) {
         const char *name = fields[i].name;
@@ -1378,13 +1394,10 @@ static gboolean names_learn(QidlStreamWriter *w, const QidlScalarField *fields,
             goto out;
         }
         dst[0] = (guint8)len;
-        t->entries[t->n] = (StrEntry) {
-            (guint32)(dst + 1 - t->bytes.data), (guint32)len, hash, 0,
-        };
-        t->slots[slot] = t->n + 1;
-        out[i] = (guint16)t->n++;
+        /* The room was made above: @slot stays free. */
+        out[i] = (guint16)strset_put(t, 0, (gsize)(dst + 1 - t->bytes.data),
+                                     len, hash, slot);
         dst += len + 1;
-        t->bytes.len = (gsize)(dst - t->bytes.data);
     }
     w->n_defined = t->n;
     used_fit(w);
