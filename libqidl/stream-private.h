@@ -60,6 +60,41 @@ QidlStreamInfo *qidl_stream_info__renew(QidlStreamInfo *info,
 gboolean qidl_stream__text_ok(const char *s, gsize len, gsize max);
 
 /*
+ * qidl_stream__text_ok() for the @len bytes at @s, with plain ASCII (type
+ * names, instance paths) decided without g_utf8_validate(): eight bytes at
+ * a time, the last eight (overlapping) for the rest, none past @len read.
+ */
+static inline gboolean qidl_stream__text_ok_fast(const void *s, gsize len,
+                                                 gsize max)
+{
+    const guint8 *b = s;
+    const guint64 ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    guint64 any = 0, zero = 0, x;
+
+    if (len >= 8) {
+        for (gsize i = 0; i + 8 < len; i += 8) {
+            memcpy(&x, b + i, 8);
+            any |= x;
+            zero |= (x - ones) & ~x & highs;
+        }
+        memcpy(&x, b + len - 8, 8);
+        any |= x;
+        zero |= (x - ones) & ~x & highs;
+    } else {
+        for (gsize i = 0; i < len; i++) {
+            any |= b[i];
+            zero |= b[i] == 0;
+        }
+    }
+    /* @zero is non-zero if and only if a byte is NUL: a byte of 0x80 or
+     * more is never taken for one. */
+    if (len <= max && !zero && !(any & highs)) {
+        return TRUE;
+    }
+    return qidl_stream__text_ok(s, len, max);
+}
+
+/*
  * What a stream writer or reader learned from the tables of
  * qidl_visit_scalar_fields() (stream-fields.c): for each table met in
  * the stream, by address, the index of each of its names in the stream's

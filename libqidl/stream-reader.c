@@ -276,25 +276,6 @@ enum {
     NS_TOP,               /* top-level names seen */
 };
 
-/*
- * Whether the @len bytes at @s are UTF-8 without NUL, at most @max: plain
- * ASCII, as names and paths are, without g_utf8_validate().
- */
-static gboolean text_ok(const guint8 *s, gsize len, gsize max)
-{
-    guint8 any = 0;
-    gboolean nul = FALSE;
-
-    for (gsize i = 0; i < len; i++) {
-        any |= s[i];
-        nul |= s[i] == 0;
-    }
-    if (len <= max && !nul && any < 0x80) {
-        return TRUE;
-    }
-    return qidl_stream__text_ok((const char *)s, len, max);
-}
-
 /* A device record's head, kept for the next stream (QidlStreamReader). */
 typedef struct {
     gsize off;                /* of its type and path in head_bytes */
@@ -993,8 +974,9 @@ static gboolean read_device_head(QidlStreamReader *r, gsize at, Cursor *c,
     } else {
         Chunk **strings = r->recording ? &r->head_chunks : &r->chunks;
 
-        if (tlen == 0 || plen == 0 || !text_ok(tp, tlen, G_MAXUINT16) ||
-            !text_ok(pp, plen, G_MAXUINT16)) {
+        if (tlen == 0 || plen == 0 ||
+            !qidl_stream__text_ok_fast(tp, tlen, G_MAXUINT16) ||
+            !qidl_stream__text_ok_fast(pp, plen, G_MAXUINT16)) {
             return rec_error(r, error, QIDL_ERROR_INVALID, at,
                              "type name and instance path must be non-empty "
                              "UTF-8");

@@ -181,25 +181,6 @@ typedef struct {
 #define STRSET_FIRST_CAP 256
 #define DEVICES_FIRST_CAP 32
 
-/*
- * qidl_stream__text_ok() for the @len bytes at @s, with plain ASCII (type
- * names, paths) decided without g_utf8_validate().
- */
-static gboolean text_ok(const char *s, gsize len, gsize max)
-{
-    guint8 any = 0;
-    gboolean nul = FALSE;
-
-    for (gsize i = 0; i < len; i++) {
-        any |= (guint8)s[i];
-        nul |= s[i] == '\0';
-    }
-    if (len <= max && !nul && any < 0x80) {
-        return TRUE;
-    }
-    return qidl_stream__text_ok(s, len, max);
-}
-
 static const char *strset_str(const StrSet *t, guint32 idx)
 {
     return (const char *)t->bytes.data + t->entries[idx].off;
@@ -2003,8 +1984,8 @@ QidlVisitor *qidl_stream_writer_begin_device(QidlStreamWriter *w,
         return &w->v.parent;
     }
     if (!type_name[0] || !instance_path[0] ||
-        !text_ok(type_name, tlen, G_MAXUINT16) ||
-        !text_ok(instance_path, plen, G_MAXUINT16)) {
+        !qidl_stream__text_ok_fast(type_name, tlen, G_MAXUINT16) ||
+        !qidl_stream__text_ok_fast(instance_path, plen, G_MAXUINT16)) {
         fail(w, NULL, QIDL_ERROR_INVALID,
              "device %s (%s): type name and instance path must be 1 to %u "
              "bytes of UTF-8", instance_path, type_name, G_MAXUINT16);

@@ -1151,6 +1151,111 @@ static void test_stream__duplicate_device_fail(void **state)
     assert_int_equal(out->len, 0);
 }
 
+/*
+ * A stream of one device "d" at @path (type @type), visiting one uint8.
+ * FALSE, with @error set, if the writer refuses it.
+ */
+static gboolean write_at_path(const char *type, const char *path,
+                              GByteArray *out, GError **error)
+{
+    g_autoptr(QidlStreamWriter) w = qidl_stream_writer_new(out, "t", "1", 0);
+    QidlVisitor *v = qidl_stream_writer_begin_device(w, type, path, 1);
+    guint8 x = 7;
+
+    if (qidl_visit_start_struct(v, "d", NULL) &&
+        qidl_visit_uint8(v, "x", &x, NULL)) {
+        qidl_visit_end_struct(v, NULL);
+    }
+    return qidl_stream_writer_end_device(w, error) &&
+           qidl_stream_writer_finish(w, error);
+}
+
+/* The first device of @s: its instance path, or NULL with @error set. */
+static char *read_path(const GByteArray *s, char **type, GError **error)
+{
+    g_autoptr(QidlStreamReader) r = qidl_stream_reader_new(s->data, s->len,
+                                                           error);
+    const QidlStreamDevice *dev;
+
+    if (!r || !qidl_stream_reader_next(r, &dev, error)) {
+        return NULL;
+    }
+    assert_non_null(dev);
+    *type = g_strdup(dev->type_name);
+    return g_strdup(dev->instance_path);
+}
+
+/*
+ * Type names and instance paths of 1 to 24 bytes, which the writer and
+ * the reader check eight bytes at a time with an overlapping last word,
+ * with each byte in turn made an invalid 0xff, a NUL (patched into the
+ * stream, resealed) or the first byte of a two-byte UTF-8 character:
+ * the invalid ones are refused wherever they are, the valid ones read
+ * back exactly.
+ */
+static void test_stream__device_text_every_byte(void **state)
+{
+    for (gsize len = 1; len <= 24; len++) {
+        for (gsize at = 0; at < len; at++) {
+            for (guint which = 0; which < 2; which++) {
+                g_autofree char *text = g_strnfill(len, 'a');
+                const char *type = which ? text : "t";
+                const char *path = which ? "/p" : text;
+                g_autoptr(GByteArray) out = g_byte_array_new();
+                g_autoptr(GError) error = NULL;
+                g_autofree char *got = NULL;
+                g_autofree char *got_type = NULL;
+                gsize i;
+
+                /* 0xff: the writer refuses it. */
+                text[at] = '\xff';
+                assert_false(write_at_path(type, path, out, &error));
+                assert_error(error, QIDL_ERROR_INVALID);
+                assert_non_null(strstr(error->message, "type name and "
+                                       "instance path must be 1 to 65535 "
+                                       "bytes of UTF-8"));
+                assert_int_equal(out->len, 0);
+                g_clear_error(&error);
+
+                /* NUL, patched into a stream of 'b' there. */
+                text[at] = 'b';
+                assert_true(write_at_path(type, path, out, &error));
+                for (i = 0; i + len <= out->len; i++) {
+                    if (memcmp(out->data + i, text, len) == 0) {
+                        break;
+                    }
+                }
+                assert_true(i + len <= out->len);
+                out->data[i + at] = 0;
+                test_stream_fix_checksums(out);
+                assert_null(read_path(out, &got_type, &error));
+                assert_error(error, QIDL_ERROR_INVALID);
+                assert_message(error, "record 0 at byte offset 26: type "
+                                      "name and instance path must be "
+                                      "non-empty UTF-8");
+                g_clear_error(&error);
+                /* 0xff, patched in likewise. */
+                out->data[i + at] = 0xff;
+                test_stream_fix_checksums(out);
+                assert_null(read_path(out, &got_type, &error));
+                assert_error(error, QIDL_ERROR_INVALID);
+                g_clear_error(&error);
+
+                /* "é" (two bytes) from @at on: valid, read back. */
+                if (at + 2 <= len) {
+                    memcpy(text + at, "\xc3\xa9", 2);
+                    g_byte_array_set_size(out, 0);
+                    assert_true(write_at_path(type, path, out, &error));
+                    got = read_path(out, &got_type, &error);
+                    assert_null(error);
+                    assert_string_equal(got, path);
+                    assert_string_equal(got_type, type);
+                }
+            }
+        }
+    }
+}
+
 /* ---- the direct path ---- */
 
 static void open_golden(QidlStreamReader **r, QidlVisitor **in,
@@ -3869,6 +3974,7 @@ int main(void)
         cmocka_unit_test(test_stream__unpacked_uniform_list_fail),
         cmocka_unit_test(test_stream__names_out_of_order_fail),
         cmocka_unit_test(test_stream__duplicate_device_fail),
+        cmocka_unit_test(test_stream__device_text_every_byte),
         cmocka_unit_test(test_stream__direct_width_mismatch_fail),
         cmocka_unit_test(test_stream__direct_kind_mismatch_fail),
         cmocka_unit_test(test_stream__direct_length_mismatch_fail),
