@@ -148,6 +148,64 @@ static inline guint32 hash_final(guint64 h, gsize len)
     return (guint32)(h ^ (h >> 29));
 }
 
+static inline guint64 load64(const void *p)
+{
+    guint64 x;
+
+    memcpy(&x, p, 8);
+    return x;
+}
+
+/*
+ * The word of the bytes [@i, @i + 8) of the @len bytes at @p, read
+ * without going past them: the last 1 to 7 bytes with two overlapping
+ * loads or three single bytes, which between them cover each byte, so
+ * two strings of one length give the same words only if they are equal.
+ * If @copy is not NULL, the same bytes are stored there, at @i.
+ */
+static inline guint64 name_word(const void *p, gsize len, gsize i,
+                                guint8 *copy)
+{
+    const guint8 *b = (const guint8 *)p + i;
+    gsize n = len - i;
+    guint64 x;
+    guint32 lo, hi;
+
+    if (n >= 8) {
+        x = load64(b);
+        if (copy) {
+            memcpy(copy + i, &x, 8);
+        }
+        return x;
+    }
+    if (n >= 4) {
+        memcpy(&lo, b, 4);
+        memcpy(&hi, b + n - 4, 4);
+        if (copy) {
+            memcpy(copy + i, &lo, 4);
+            memcpy(copy + i + n - 4, &hi, 4);
+        }
+        return lo | (guint64)hi << 32;
+    }
+    if (copy) {
+        copy[i] = b[0];
+        copy[i + n / 2] = b[n / 2];
+        copy[i + n - 1] = b[n - 1];
+    }
+    return b[0] | (guint64)b[n / 2] << 8 | (guint64)b[n - 1] << 16;
+}
+
+/* Whether the @len bytes at @a and at @b are the same, by name_word(). */
+static inline gboolean same_words(const void *a, const void *b, gsize len)
+{
+    for (gsize i = 0; i < len; i += 8) {
+        if (name_word(a, len, i, NULL) != name_word(b, len, i, NULL)) {
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 /*
  * A set of strings, each with an index in order of addition: their bytes
  * back to back in @bytes, an open-addressing hash table over them.  Per
@@ -210,7 +268,7 @@ static inline gint64 strset_find(const StrSet *t, guint8 ns, const void *s,
         }
         e = &t->entries[slot - 1];
         if (e->hash == hash && e->len == len && e->ns == ns &&
-            memcmp(t->bytes.data + e->off, s, len) == 0) {
+            same_words(t->bytes.data + e->off, s, len)) {
             return slot - 1;
         }
     }
@@ -319,19 +377,9 @@ static inline guint32 strset_commit(StrSet *t, guint8 ns, gsize off,
 static guint32 hash_bytes(guint8 ns, const char *s, gsize len)
 {
     guint64 h = 0x9e3779b97f4a7c15u ^ ns;
-    guint64 x;
-    gsize i = 0;
 
-    for (; i + 8 <= len; i += 8) {
-        memcpy(&x, s + i, 8);
-        h = mix64(h ^ x);
-    }
-    if (i < len) {
-        x = 0;
-        for (gsize j = i; j < len; j++) {
-            x |= (guint64)(guint8)s[j] << (8 * (j - i));
-        }
-        h = mix64(h ^ x);
+    for (gsize i = 0; i < len; i += 8) {
+        h = mix64(h ^ name_word(s, len, i, NULL));
     }
     return hash_final(h, len);
 }
@@ -1004,53 +1052,6 @@ void qidl_stream_writer_free(QidlStreamWriter *w)
 
 /* ---- the output visitor ---- */
 
-static inline guint64 load64(const void *p)
-{
-    guint64 x;
-
-    memcpy(&x, p, 8);
-    return x;
-}
-
-/*
- * The word of the bytes [@i, @i + 8) of the @len bytes at @p, read
- * without going past them: the last 1 to 7 bytes with two overlapping
- * loads or three single bytes, which between them cover each byte, so
- * two strings of one length give the same words only if they are equal.
- * If @copy is not NULL, the same bytes are stored there, at @i.
- */
-static inline guint64 name_word(const void *p, gsize len, gsize i,
-                                guint8 *copy)
-{
-    const guint8 *b = (const guint8 *)p + i;
-    gsize n = len - i;
-    guint64 x;
-    guint32 lo, hi;
-
-    if (n >= 8) {
-        x = load64(b);
-        if (copy) {
-            memcpy(copy + i, &x, 8);
-        }
-        return x;
-    }
-    if (n >= 4) {
-        memcpy(&lo, b, 4);
-        memcpy(&hi, b + n - 4, 4);
-        if (copy) {
-            memcpy(copy + i, &lo, 4);
-            memcpy(copy + i + n - 4, &hi, 4);
-        }
-        return lo | (guint64)hi << 32;
-    }
-    if (copy) {
-        copy[i] = b[0];
-        copy[i + n / 2] = b[n / 2];
-        copy[i + n - 1] = b[n - 1];
-    }
-    return b[0] | (guint64)b[n / 2] << 8 | (guint64)b[n - 1] << 16;
-}
-
 /*
  * The hash of a name table's entry for the @len (> 0) bytes at @name,
  * which it copies to @copy in passing if @copy is not NULL; ORs the
@@ -1207,18 +1208,9 @@ static inline G_ALWAYS_INLINE guint32 names_probe(const StrSet *t,
 
     for (i = hash & t->mask; t->slots[i]; i = (i + 1) & t->mask) {
         const StrEntry *e = &t->entries[t->slots[i] - 1];
-        gsize j;
 
-        if (e->hash != hash || e->len != len) {
-            continue;
-        }
-        for (j = 0; j < len; j += 8) {
-            if (name_word(t->bytes.data + e->off, len, j, NULL) !=
-                name_word(name, len, j, NULL)) {
-                break;
-            }
-        }
-        if (j >= len) {
+        if (e->hash == hash && e->len == len &&
+            same_words(t->bytes.data + e->off, name, len)) {
             break;
         }
     }

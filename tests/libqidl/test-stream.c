@@ -1256,6 +1256,46 @@ static void test_stream__device_text_every_byte(void **state)
     }
 }
 
+/*
+ * Instance paths of 1 to 24 bytes: one repeated is refused, one that
+ * differs from the last in any single byte is not (the writer finds them
+ * by hash and compares them a word at a time).
+ */
+static void test_stream__duplicate_device_every_length(void **state)
+{
+    for (gsize len = 1; len <= 24; len++) {
+        for (gsize at = 0; at <= len; at++) {
+            g_autoptr(GByteArray) out = g_byte_array_new();
+            g_autoptr(QidlStreamWriter) w =
+                qidl_stream_writer_new(out, "t", "1", 0);
+            g_autofree char *a = g_strnfill(len, 'p');
+            g_autofree char *b = g_strnfill(len, 'p');
+            g_autoptr(GError) error = NULL;
+            Pic pic = { 0 };
+
+            /* @at == @len: the same path twice. */
+            if (at < len) {
+                b[at] = 'q';
+            }
+            visit_pic(qidl_stream_writer_begin_device(w, "i8259", a, 1),
+                      "a", &pic, NULL);
+            assert_true(qidl_stream_writer_end_device(w, &error));
+            visit_pic(qidl_stream_writer_begin_device(w, "i8259", b, 1),
+                      "b", &pic, NULL);
+            if (at < len) {
+                assert_true(qidl_stream_writer_end_device(w, &error));
+                assert_true(qidl_stream_writer_finish(w, &error));
+                assert_int_not_equal(out->len, 0);
+            } else {
+                assert_false(qidl_stream_writer_end_device(w, &error));
+                assert_error(error, QIDL_ERROR_INVALID);
+                assert_non_null(strstr(error->message, "instance path "
+                                                       "already written"));
+            }
+        }
+    }
+}
+
 /* ---- the direct path ---- */
 
 static void open_golden(QidlStreamReader **r, QidlVisitor **in,
@@ -3975,6 +4015,7 @@ int main(void)
         cmocka_unit_test(test_stream__names_out_of_order_fail),
         cmocka_unit_test(test_stream__duplicate_device_fail),
         cmocka_unit_test(test_stream__device_text_every_byte),
+        cmocka_unit_test(test_stream__duplicate_device_every_length),
         cmocka_unit_test(test_stream__direct_width_mismatch_fail),
         cmocka_unit_test(test_stream__direct_kind_mismatch_fail),
         cmocka_unit_test(test_stream__direct_length_mismatch_fail),
