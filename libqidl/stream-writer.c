@@ -373,15 +373,41 @@ static inline guint32 strset_commit(StrSet *t, guint8 ns, gsize off,
     return strset_put(t, ns, off, len, hash, free_slot);
 }
 
-/* The hash of the @len bytes at @s, none past them read. */
-static guint32 hash_bytes(guint8 ns, const char *s, gsize len)
+/*
+ * The hash of the @len bytes at @s (@ns 0: a name table's entry), none
+ * past them read, which it copies to @copy in passing if @copy is not
+ * NULL; ORs the bytes' words into @any (a name with none of their high
+ * bits set is ASCII).
+ */
+static inline G_ALWAYS_INLINE guint32 hash_words(guint8 ns, const char *s,
+                                                 gsize len, guint8 *copy,
+                                                 guint64 *any)
 {
     guint64 h = 0x9e3779b97f4a7c15u ^ ns;
 
     for (gsize i = 0; i < len; i += 8) {
-        h = mix64(h ^ name_word(s, len, i, NULL));
+        guint64 x = name_word(s, len, i, copy);
+
+        *any |= x;
+        h = mix64(h ^ x);
     }
     return hash_final(h, len);
+}
+
+/* hash_words() without the copy. */
+static guint32 hash_bytes(guint8 ns, const char *s, gsize len)
+{
+    guint64 any = 0;
+
+    return hash_words(ns, s, len, NULL, &any);
+}
+
+/* hash_bytes() of a name table's entry. */
+static guint32 name_hash(const char *name, gsize len)
+{
+    guint64 any = 0;
+
+    return hash_words(0, name, len, NULL, &any);
 }
 
 /*
@@ -1053,35 +1079,6 @@ void qidl_stream_writer_free(QidlStreamWriter *w)
 /* ---- the output visitor ---- */
 
 /*
- * The hash of a name table's entry for the @len (> 0) bytes at @name,
- * which it copies to @copy in passing if @copy is not NULL; ORs the
- * bytes' words into @any (a name with none of their high bits set is
- * ASCII).
- */
-static inline G_ALWAYS_INLINE guint32 name_hash_copy(const char *name,
-                                                     gsize len, guint8 *copy,
-                                                     guint64 *any)
-{
-    guint64 h = 0x9e3779b97f4a7c15u;
-
-    for (gsize i = 0; i < len; i += 8) {
-        guint64 x = name_word(name, len, i, copy);
-
-        *any |= x;
-        h = mix64(h ^ x);
-    }
-    return hash_final(h, len);
-}
-
-/* name_hash_copy() without the copy. */
-static guint32 name_hash(const char *name, gsize len)
-{
-    guint64 any = 0;
-
-    return name_hash_copy(name, len, NULL, &any);
-}
-
-/*
  * Drops the names past this stream's (left by the last stream), and the
  * run tables' cache, which may hold their indices.  The names' cache by
  * address checks an entry's index against the table's size and bytes.
@@ -1248,7 +1245,7 @@ static gboolean name_ref_len(QidlVisitor *v, const char *name, gsize len,
     /* The length byte, then the name. */
     dst = buf_room(&t->bytes, len + 1);
     off = t->bytes.len + 1;
-    hash = name_hash_copy(name, len, dst + 1, &any);
+    hash = hash_words(0, name, len, dst + 1, &any);
     if (t->slots) {
         free_slot = names_probe(t, name, len, hash);
         if (t->slots[free_slot]) {
@@ -1355,7 +1352,7 @@ static gboolean names_learn(QidlStreamWriter *w, const QidlScalarField *fields,
             name[len] != '\0') {
             goto out;
         }
-        hash = name_hash_copy(name, len, dst + 1, &any);
+        hash = hash_words(0, name, len, dst + 1, &any);
         slot = names_probe(t, name, len, hash);
         if (t->slots[slot]) {
             /* Defined by an earlier table of the stream. */

@@ -1152,8 +1152,8 @@ static void test_stream__duplicate_device_fail(void **state)
 }
 
 /*
- * A stream of one device "d" at @path (type @type), visiting one uint8.
- * FALSE, with @error set, if the writer refuses it.
+ * A stream of one device at @path (type @type): a struct "d" of one
+ * uint8.  FALSE, with @error set, if the writer refuses it.
  */
 static gboolean write_at_path(const char *type, const char *path,
                               GByteArray *out, GError **error)
@@ -1170,7 +1170,10 @@ static gboolean write_at_path(const char *type, const char *path,
            qidl_stream_writer_finish(w, error);
 }
 
-/* The first device of @s: its instance path, or NULL with @error set. */
+/*
+ * The first device of @s: its instance path and, in @type, its type name;
+ * or NULL with @error set.
+ */
 static char *read_path(const GByteArray *s, char **type, GError **error)
 {
     g_autoptr(QidlStreamReader) r = qidl_stream_reader_new(s->data, s->len,
