@@ -5,7 +5,9 @@
  * The group setup starts Debian's qemu-system-x86_64 (no guest: -S, or a
  * second of firmware under TCG) for pc, q35 and pc-i440fx-2.3, with and
  * without a few devices (serial port, virtio-blk on a small qcow2, e1000),
- * and migrates each to "exec:cat > FILE".  The tests then check that
+ * and a q35 with many (USB, five NICs, AHCI, HDA sound, VGA, virtio SCSI,
+ * serial, balloon and RNG, a watchdog), and migrates each to
+ * "exec:cat > FILE".  The tests then check that
  *
  * 1. every stream decodes, and every field matches QEMU's own description
  *    (names, kinds against sizes, counts, bytes per section);
@@ -52,21 +54,28 @@
         }                                                                   \
     } while (0)
 
+typedef enum {
+    DEVICES_NONE,
+    DEVICES_FEW,              /* serial, virtio-blk, e1000 */
+    DEVICES_WIDE,             /* USB, more NICs, AHCI, sound, VGA, virtio */
+} Devices;
+
 typedef struct {
     const char *name;
     const char *machine;
-    gboolean devices;         /* serial, virtio-blk, e1000 */
+    Devices devices;
     gboolean running;         /* a second of firmware, migrated live */
     char *file;
     GBytes *bytes;
 } Source;
 
 static Source sources[] = {
-    { "pc", "pc", FALSE, FALSE },
-    { "q35", "q35", FALSE, FALSE },
-    { "old", "pc-i440fx-2.3", FALSE, FALSE },
-    { "pc-devices", "pc", TRUE, FALSE },
-    { "q35-running", "q35", TRUE, TRUE },
+    { "pc", "pc", DEVICES_NONE, FALSE },
+    { "q35", "q35", DEVICES_NONE, FALSE },
+    { "old", "pc-i440fx-2.3", DEVICES_NONE, FALSE },
+    { "pc-devices", "pc", DEVICES_FEW, FALSE },
+    { "q35-running", "q35", DEVICES_FEW, TRUE },
+    { "q35-wide", "q35", DEVICES_WIDE, TRUE },
 };
 
 static char *tmpdir;
@@ -89,23 +98,46 @@ static const guint8 *source_data(const Source *s, gsize *len)
 
 /* ---- making the streams ---- */
 
-static char **device_args(void)
+static char **device_args(Devices devices)
 {
     g_autofree char *blockdev = g_strdup_printf(
         "driver=qcow2,file.driver=file,file.filename=%s,node-name=disk0",
         disk);
-    const char *args[] = {
+    const char *few[] = {
         "-chardev", "null,id=ser0", "-device", "isa-serial,chardev=ser0",
         "-blockdev", blockdev, "-device", "virtio-blk-pci,drive=disk0",
         "-device", "e1000", NULL,
     };
+    /* Devices whose sections have shapes the others lack: USB's nested
+     * ports and slots, the NICs' ring and register arrays, AHCI's ports,
+     * HDA's streams and codec, VGA's registers, virtio devices' queues,
+     * a watchdog's timer. */
+    const char *wide[] = {
+        "-device", "qemu-xhci,id=xhci", "-device", "usb-tablet,bus=xhci.0",
+        "-device", "usb-kbd,bus=xhci.0", "-device", "virtio-net-pci",
+        "-device", "rtl8139", "-device", "e1000e",
+        "-device", "ich9-ahci,id=ahci", "-blockdev", blockdev,
+        "-device", "ide-hd,drive=disk0,bus=ahci.0",
+        "-device", "intel-hda", "-device", "hda-duplex", "-device", "VGA",
+        "-device", "virtio-scsi-pci", "-device", "virtio-serial-pci",
+        "-device", "virtio-balloon", "-device", "virtio-rng-pci",
+        "-device", "i6300esb", "-device", "pcnet", "-device", "vmxnet3",
+        NULL,
+    };
 
-    return g_strdupv((char **)args);
+    switch (devices) {
+    case DEVICES_FEW:
+        return g_strdupv((char **)few);
+    case DEVICES_WIDE:
+        return g_strdupv((char **)wide);
+    default:
+        return NULL;
+    }
 }
 
 static gboolean make_stream(Source *s, GError **error)
 {
-    g_auto(GStrv) extra = s->devices ? device_args() : NULL;
+    g_auto(GStrv) extra = device_args(s->devices);
     g_autoptr(QemuVm) vm = NULL;
     char *data;
     gsize len;
@@ -576,6 +608,41 @@ static void test_qemu_stream__roundtrip_identical(void **state)
             devices++;
         }
         assert_true(devices > 20);
+    }
+}
+
+/*
+ * The wide source holds a section of each device it was started with (by
+ * QEMU's section names), so the two tests above cover their shapes.
+ */
+static void test_qemu_stream__wide_sections(void **state)
+{
+    static const char *const wanted[] = {
+        "xhci", "usb-ptr", "usb-kbd", "virtio-net", "rtl8139", "e1000e",
+        "ich9_ahci", "intel-hda", "hda-audio", "vga", "virtio-scsi",
+        "virtio-console", "virtio-balloon", "virtio-rng", "i6300esb_wdt",
+        "pcnet", "vmxnet3",
+    };
+    const Source *s = source("q35-wide");
+    g_autoptr(QidlQemuStreamInfo) info = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QidlTree) tree =
+        qidl_qemu_stream_read_tree_full(s->bytes, NULL, -1, &info, &error);
+
+    assert_no_error(error);
+    for (gsize i = 0; i < G_N_ELEMENTS(wanted); i++) {
+        g_autofree char *suffix = g_strdup_printf("/%s/0", wanted[i]);
+        guint found = 0;
+
+        for (const QidlNode *dev =
+                 qidl_node_get_first_child(qidl_tree_get_root(tree));
+             dev; dev = qidl_node_get_next(dev)) {
+            found += g_str_has_suffix(qidl_node_get_instance_path(dev),
+                                      suffix);
+        }
+        if (found == 0) {
+            fail_msg("q35-wide: no section %s", wanted[i]);
+        }
     }
 }
 
@@ -1301,6 +1368,7 @@ int main(void)
         cmocka_unit_test(test_qemu_stream__decode_matches_vmdesc),
         cmocka_unit_test(test_qemu_stream__records),
         cmocka_unit_test(test_qemu_stream__roundtrip_identical),
+        cmocka_unit_test(test_qemu_stream__wide_sections),
         cmocka_unit_test(test_qemu_stream__supplied_vmdesc),
         cmocka_unit_test(test_qemu_stream__edited_pic_loads),
         cmocka_unit_test(test_qemu_stream__layout_edit_fail),
