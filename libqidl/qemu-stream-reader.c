@@ -899,45 +899,67 @@ static gboolean read_command(Reader *r, GError **error)
 }
 
 /*
+ * Whether the byte at @m could be the vmdesc trailer's marker: 0x06 after
+ * a 0x00 (QEMU_VM_EOF), with room for its length.
+ */
+static gboolean trailer_marker(const guint8 *data, gsize len, gsize m)
+{
+    return m >= 1 && data[m] == QIDL_QEMU_RECORD_VMDESC &&
+           data[m - 1] == QIDL_QEMU_RECORD_EOF && len - m > 5;
+}
+
+/*
  * Finds the vmdesc trailer: QEMU_VM_EOF, QEMU_VM_VMDESCRIPTION, be32
  * length, then JSON text up to the end of the stream.  The text is
- * printable ASCII (QEMU escapes everything else), so the marker is the
- * last 0x06 byte of the stream, if there is a trailer; it follows 0x00 and
- * its length reaches the end exactly, or the text starts with '{' and the
- * stream was cut or extended.  Returns its offset
- * in *at, or FALSE with @error set if it announces more text than the
- * stream holds (a stream cut inside its trailer).
+ * printable ASCII (QEMU escapes everything else), so the last 0x06 byte
+ * of the stream, if there is a trailer, is its marker or a byte of its
+ * length (a text of 1542 bytes has the length 00 00 06 06): the marker is
+ * that byte or one of the four before it, the one whose length reaches
+ * the end exactly.  If none does, a marker whose text starts with '{'
+ * belongs to a stream that was cut or extended.  Returns the marker's
+ * offset in *at (the stream's length if there is no trailer), or FALSE
+ * with @error set if it announces more text than the stream holds (a
+ * stream cut inside its trailer) or less.
  */
 static gboolean find_trailer(const guint8 *data, gsize len, gsize *at,
                              GError **error)
 {
     gsize lo = len > QIDL_LIMIT_QEMU_VMDESC_LEN + 6
                    ? len - QIDL_LIMIT_QEMU_VMDESC_LEN - 6 : 0;
+    gsize last = len, first;
 
     *at = len;
-    for (gsize p = len; p > lo; p--) {
-        gsize m = p - 1;
+    while (last > lo && data[last - 1] != QIDL_QEMU_RECORD_VMDESC) {
+        last--;
+    }
+    if (last == lo) {
+        return TRUE;
+    }
+    last--;
+    first = last >= lo + 4 ? last - 4 : lo;
+    for (gsize m = first; m <= last; m++) {
+        if (trailer_marker(data, len, m) &&
+            qemu_get_be32(data + m + 1) == len - m - 5) {
+            *at = m;
+            return TRUE;
+        }
+    }
+    for (gsize m = first; m <= last; m++) {
         guint32 n;
 
-        if (data[m] != QIDL_QEMU_RECORD_VMDESC) {
+        if (!trailer_marker(data, len, m) || data[m + 5] != '{') {
             continue;
         }
-        if (m < 1 || data[m - 1] != QIDL_QEMU_RECORD_EOF || len - m <= 5) {
-            break;
-        }
         n = qemu_get_be32(data + m + 1);
-        if (n == len - m - 5) {
-            *at = m;
-        } else if (data[m + 5] != '{') {
-            /* Neither the end of the stream nor a JSON text: no trailer. */
-        } else if (n < len - m - 5) {
+        if (n < len - m - 5) {
             g_set_error(error, QIDL_ERROR, QIDL_ERROR_UNKNOWN_FIELD,
                         "%" G_GSIZE_FORMAT " bytes after the vmdesc trailer "
                         "at byte offset %" G_GSIZE_FORMAT " (%"
                         G_GUINT32_FORMAT " bytes of JSON)",
                         len - m - 5 - n, m, n);
             return FALSE;
-        } else if (n <= QIDL_LIMIT_QEMU_VMDESC_LEN) {
+        }
+        if (n <= QIDL_LIMIT_QEMU_VMDESC_LEN) {
             g_set_error(error, QIDL_ERROR, QIDL_ERROR_TRUNCATED,
                         "vmdesc trailer at byte offset %" G_GSIZE_FORMAT
                         " truncated at byte offset %" G_GSIZE_FORMAT

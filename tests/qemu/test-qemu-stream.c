@@ -1270,6 +1270,67 @@ static void test_qemu_stream__vmdesc_shapes(void **state)
     assert_memory_equal(out->data, g_bytes_get_data(stream, NULL), out->len);
 }
 
+/*
+ * The trailer is found from the end of the stream, where its JSON text
+ * has no 0x06 byte; its length may have one (1542 bytes: 00 00 06 06),
+ * and a trailer of any length is found, and told from a stream cut or
+ * extended by a byte.
+ */
+static void test_qemu_stream__vmdesc_length_bytes(void **state)
+{
+    static const char text[] = DEV_HEAD
+        "\"fields\": [{\"name\": \"a\", \"type\": \"uint8\", "
+        "\"size\": 1}]}]}";
+    static const guint lengths[] = {
+        0x0105, 0x0106, 0x0206, 0x05ff, 0x0600, 0x0606, 0x06a2, 0x1006,
+        0x10606, 0x60006, 0x60606,
+    };
+    static const guint8 one[] = { 0x2a };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(lengths); i++) {
+        /* The text, padded with spaces after its '{' to the length. */
+        g_autoptr(GString) vmdesc = g_string_new("{");
+        g_autoptr(GBytes) stream = NULL;
+        g_autoptr(QidlQemuStreamInfo) info = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(QidlTree) tree = NULL;
+        g_autoptr(GByteArray) out = g_byte_array_new();
+        g_autofree guint8 *bad = NULL;
+        const guint8 *data;
+        gsize len, vmdesc_len;
+
+        for (gsize n = strlen(text); n < lengths[i]; n++) {
+            g_string_append_c(vmdesc, ' ');
+        }
+        g_string_append(vmdesc, text + 1);
+        assert_int_equal(vmdesc->len, lengths[i]);
+        stream = synthetic(vmdesc->str, one, sizeof(one));
+        tree = qidl_qemu_stream_read_tree_full(stream, NULL, -1, &info,
+                                               &error);
+        if (!tree) {
+            fail_msg("vmdesc of %u bytes: %s", lengths[i], error->message);
+        }
+        assert_int_equal(qidl_node_get_uint(qidl_node_find(
+                             qidl_node_get_child(qidl_tree_get_root(tree),
+                                                 "dev"), "a")), 42);
+        qidl_qemu_stream_info_get_vmdesc(info, &vmdesc_len);
+        assert_int_equal(vmdesc_len, lengths[i]);
+        assert_true(qidl_qemu_stream_write_tree(tree, info, out, NULL));
+        data = g_bytes_get_data(stream, &len);
+        assert_int_equal(out->len, len);
+        assert_memory_equal(out->data, data, len);
+
+        /* Cut by a byte, then extended by one. */
+        expect_bad(data, len - 1, QIDL_ERROR_TRUNCATED, "vmdesc trailer at "
+                   "byte offset", "bytes of JSON announced");
+        bad = g_malloc(len + 1);
+        memcpy(bad, data, len);
+        bad[len] = ' ';
+        expect_bad(bad, len + 1, QIDL_ERROR_UNKNOWN_FIELD,
+                   "1 bytes after the vmdesc trailer at byte offset", NULL);
+    }
+}
+
 static void expect_synthetic_fail(const char *vmdesc, const guint8 *state,
                                   gsize state_len, int code,
                                   const char *infix)
@@ -1377,6 +1438,7 @@ int main(void)
         cmocka_unit_test(test_qemu_stream__truncated_fail),
         cmocka_unit_test(test_qemu_stream__corrupted_fail),
         cmocka_unit_test(test_qemu_stream__vmdesc_shapes),
+        cmocka_unit_test(test_qemu_stream__vmdesc_length_bytes),
         cmocka_unit_test(test_qemu_stream__hostile_vmdesc_fail),
     };
     g_autofree char *why = NULL;
