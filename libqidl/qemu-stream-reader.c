@@ -1151,7 +1151,8 @@ QidlTree *qidl_qemu_stream_read_tree_full(GBytes *bytes, const char *vmdesc,
     if (inf->len > QIDL_LIMIT_QEMU_STREAM_LEN) {
         g_set_error(error, QIDL_ERROR, QIDL_ERROR_LIMIT,
                     "QEMU stream of %" G_GSIZE_FORMAT " bytes exceeds the "
-                    "limit of %u", inf->len, QIDL_LIMIT_QEMU_STREAM_LEN);
+                    "limit of %" G_GUINT64_FORMAT, inf->len,
+                    (guint64)QIDL_LIMIT_QEMU_STREAM_LEN);
         return NULL;
     }
     if (vmdesc && vmdesc_len < 0) {

@@ -263,19 +263,14 @@ gboolean qidl_qemu_stream_encode_device(const QidlQemuStreamInfo *info,
     return encode_record(rec, device, out, error);
 }
 
-gboolean qidl_qemu_stream_write_tree(QidlTree *tree,
-                                     const QidlQemuStreamInfo *info,
-                                     GByteArray *out, GError **error)
+/*
+ * Pairs every FULL section of @info with its device root in @tree, into
+ * @devices (record -> node); fails if a root is not one of the stream's
+ * devices, appears twice, or a section has none.
+ */
+static gboolean pair_devices(QidlTree *tree, const QidlQemuStreamInfo *info,
+                             GHashTable *devices, GError **error)
 {
-    g_autoptr(GHashTable) devices = NULL;
-    g_autoptr(GByteArray) buf = NULL;
-
-    g_return_val_if_fail(tree != NULL, FALSE);
-    g_return_val_if_fail(info != NULL, FALSE);
-    g_return_val_if_fail(out != NULL, FALSE);
-
-    /* Every child of the root is one of the stream's devices, once. */
-    devices = g_hash_table_new(NULL, NULL);
     for (const QidlNode *dev =
              qidl_node_get_first_child(qidl_tree_get_root(tree));
          dev; dev = qidl_node_get_next(dev)) {
@@ -303,20 +298,11 @@ gboolean qidl_qemu_stream_write_tree(QidlTree *tree,
         }
         g_hash_table_insert(devices, (gpointer)rec, (gpointer)dev);
     }
-
-    buf = g_byte_array_sized_new((guint)info->len);
     for (guint i = 0; i < info->records->len; i++) {
         const QemuRecord *rec = g_ptr_array_index(info->records, i);
-        const QidlNode *dev;
-        gsize state_end;
 
-        if (rec->pub.type != QIDL_QEMU_RECORD_FULL) {
-            g_byte_array_append(buf, info->data + rec->pub.offset,
-                                (guint)rec->pub.length);
-            continue;
-        }
-        dev = g_hash_table_lookup(devices, rec);
-        if (!dev) {
+        if (rec->pub.type == QIDL_QEMU_RECORD_FULL &&
+            !g_hash_table_contains(devices, rec)) {
             g_set_error(error, QIDL_ERROR, QIDL_ERROR_MISSING_FIELD,
                         "section %" G_GUINT32_FORMAT " '%s' (instance %"
                         G_GUINT32_FORMAT "): device %s is not in the tree",
@@ -324,18 +310,128 @@ gboolean qidl_qemu_stream_write_tree(QidlTree *tree,
                         rec->pub.instance_id, rec->instance_path);
             return FALSE;
         }
-        /* Header, state from the tree, footer. */
-        g_byte_array_append(buf, info->data + rec->pub.offset,
-                            (guint)(rec->pub.payload_offset -
-                                    rec->pub.offset));
-        if (!encode_record(rec, dev, buf, error)) {
+    }
+    return TRUE;
+}
+
+/* A range of the input not passed on yet, passed on in one call. */
+typedef struct {
+    QidlQemuWriteFunc write;
+    gpointer user_data;
+    const guint8 *from;
+    gsize len;
+} Pending;
+
+static gboolean pending_flush(Pending *p, GError **error)
+{
+    gsize len = p->len;
+
+    p->len = 0;
+    return len == 0 || p->write(p->from, len, p->user_data, error);
+}
+
+/* Adds @len bytes at @from, passing the range before on if not next. */
+static gboolean pending_add(Pending *p, const guint8 *from, gsize len,
+                            GError **error)
+{
+    if (p->len > 0 && p->from + p->len == from) {
+        p->len += len;
+        return TRUE;
+    }
+    if (!pending_flush(p, error)) {
+        return FALSE;
+    }
+    p->from = from;
+    p->len = len;
+    return TRUE;
+}
+
+gboolean qidl_qemu_stream_write_tree_to(QidlTree *tree,
+                                        const QidlQemuStreamInfo *info,
+                                        QidlQemuWriteFunc write,
+                                        gpointer user_data, GError **error)
+{
+    g_autoptr(GHashTable) devices = NULL;
+    g_autoptr(GByteArray) states = NULL;
+    Pending p = { write, user_data, NULL, 0 };
+    gsize state = 0;
+
+    g_return_val_if_fail(tree != NULL, FALSE);
+    g_return_val_if_fail(info != NULL, FALSE);
+    g_return_val_if_fail(write != NULL, FALSE);
+
+    /* Every child of the root is one of the stream's devices, once. */
+    devices = g_hash_table_new(NULL, NULL);
+    if (!pair_devices(tree, info, devices, error)) {
+        return FALSE;
+    }
+    /* Every device section encoded before a byte is passed on: a tree
+     * that no longer fits fails with nothing written. */
+    states = g_byte_array_new();
+    for (guint i = 0; i < info->records->len; i++) {
+        const QemuRecord *rec = g_ptr_array_index(info->records, i);
+
+        if (rec->pub.type == QIDL_QEMU_RECORD_FULL &&
+            !encode_record(rec, g_hash_table_lookup(devices, rec), states,
+                           error)) {
             return FALSE;
         }
-        state_end = rec->pub.payload_offset + rec->pub.payload_length;
-        g_byte_array_append(buf, info->data + state_end,
-                            (guint)(rec->pub.offset + rec->pub.length -
-                                    state_end));
     }
-    g_byte_array_append(out, buf->data, buf->len);
+    /* The records in order: header and footer of a device section from
+     * the input, its state from @states; every other record copied. */
+    for (guint i = 0; i < info->records->len; i++) {
+        const QemuRecord *rec = g_ptr_array_index(info->records, i);
+        const guint8 *at = info->data + rec->pub.offset;
+        gsize end;
+
+        if (rec->pub.type != QIDL_QEMU_RECORD_FULL) {
+            if (!pending_add(&p, at, rec->pub.length, error)) {
+                return FALSE;
+            }
+            continue;
+        }
+        end = rec->pub.payload_offset + rec->pub.payload_length;
+        if (!pending_add(&p, at, rec->pub.payload_offset - rec->pub.offset,
+                         error) ||
+            !pending_flush(&p, error) ||
+            !write(states->data + state, rec->pub.payload_length, user_data,
+                   error) ||
+            !pending_add(&p, info->data + end,
+                         rec->pub.offset + rec->pub.length - end, error)) {
+            return FALSE;
+        }
+        state += rec->pub.payload_length;
+    }
+    return pending_flush(&p, error);
+}
+
+static gboolean append_to_array(const guint8 *data, gsize len,
+                                gpointer user_data, GError **error)
+{
+    g_byte_array_append(user_data, data, (guint)len);
     return TRUE;
+}
+
+gboolean qidl_qemu_stream_write_tree(QidlTree *tree,
+                                     const QidlQemuStreamInfo *info,
+                                     GByteArray *out, GError **error)
+{
+    g_return_val_if_fail(tree != NULL, FALSE);
+    g_return_val_if_fail(info != NULL, FALSE);
+    g_return_val_if_fail(out != NULL, FALSE);
+
+    /* The written stream is as long as the one read (the layouts fix
+     * every section's length). */
+    if (info->len > G_MAXUINT - out->len) {
+        g_set_error(error, QIDL_ERROR, QIDL_ERROR_LIMIT,
+                    "QEMU stream of %" G_GSIZE_FORMAT " bytes: more than "
+                    "a GByteArray holds (%u bytes); "
+                    "qidl_qemu_stream_write_tree_to() writes any length",
+                    info->len, G_MAXUINT);
+        return FALSE;
+    }
+    /* Nothing is passed on unless every section encoded, and appending
+     * does not fail: @out is untouched on failure. */
+    return qidl_qemu_stream_write_tree_to(tree, info, append_to_array, out,
+                                          error);
 }

@@ -14,12 +14,22 @@
  * from a QEMU stream only: its RAM, configuration and vmdesc are not in
  * the other forms, which hold device state alone.
  *
+ * Files of MAP_FROM bytes or more are mapped rather than read, and a QEMU
+ * stream is written out piece by piece: a large guest's stream is
+ * gigabytes of RAM, which neither the reader nor the writer copies.
+ *
  * Exit status: 0 on success (for diff: the streams are equal), 1 when diff
  * found differences, 2 on any error (bad usage, unreadable input, a
  * stream that does not decode, a filter that fails).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include <qidl/filter.h>
 #include <qidl/json.h>
@@ -49,10 +59,19 @@ static void stream_clear(Stream *s)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Stream, stream_clear)
 
+/*
+ * Regular files from this size on are mapped: the pages of a QEMU stream's
+ * RAM are then read from the file when touched, and the walk touches only
+ * their headers.  (A file truncated by another process while mapped would
+ * fault; smaller files are read whole.)
+ */
+#define MAP_FROM (64u << 20)
+
 static gboolean read_input(const char *path, GBytes **out, GError **error)
 {
     char *data = NULL;
     gsize len = 0;
+    GStatBuf st;
 
     if (strcmp(path, "-") == 0) {
         GString *buf = g_string_new(NULL);
@@ -72,10 +91,108 @@ static gboolean read_input(const char *path, GBytes **out, GError **error)
         *out = g_string_free_to_bytes(buf);
         return TRUE;
     }
+    if (g_stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+        st.st_size >= MAP_FROM) {
+        g_autoptr(GMappedFile) map = g_mapped_file_new(path, FALSE, error);
+
+        if (!map) {
+            return FALSE;
+        }
+        *out = g_mapped_file_get_bytes(map);
+        return TRUE;
+    }
     if (!g_file_get_contents(path, &data, &len, error)) {
         return FALSE;
     }
     *out = g_bytes_new_take(data, len);
+    return TRUE;
+}
+
+/* Where a QEMU stream is written: a file descriptor and its name. */
+typedef struct {
+    int fd;
+    const char *name;
+} Sink;
+
+static gboolean sink_write(const guint8 *data, gsize len, gpointer user_data,
+                           GError **error)
+{
+    const Sink *sink = user_data;
+
+    while (len > 0) {
+        ssize_t n = write(sink->fd, data, MIN(len, (gsize)1 << 30));
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            int saved = errno;
+
+            g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
+                        "cannot write %s: %s", sink->name,
+                        g_strerror(saved));
+            return FALSE;
+        }
+        data += n;
+        len -= (gsize)n;
+    }
+    return TRUE;
+}
+
+/*
+ * Writes the QEMU stream of @s to @path ("-": standard output) piece by
+ * piece.  A file is written under a temporary name beside it and renamed
+ * once complete, as g_file_set_contents() does, so a failed write leaves
+ * no partial stream.
+ */
+static gboolean write_qemu(const Stream *s, const char *path, GError **error)
+{
+    g_autofree char *tmp = NULL;
+    g_autofree char *name = NULL;
+    Sink sink;
+    gboolean ok;
+
+    if (strcmp(path, "-") == 0) {
+        sink = (Sink) { STDOUT_FILENO, "standard output" };
+        return fflush(stdout) == 0 &&
+               qidl_qemu_stream_write_tree_to(s->tree, s->qemu, sink_write,
+                                              &sink, error);
+    }
+    tmp = g_strdup_printf("%s.XXXXXX", path);
+    name = g_filename_display_name(path);
+    sink = (Sink) { g_mkstemp_full(tmp, O_WRONLY, 0666), name };
+    if (sink.fd < 0) {
+        int saved = errno;
+
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
+                    "cannot create a file beside %s: %s", name,
+                    g_strerror(saved));
+        return FALSE;
+    }
+    ok = qidl_qemu_stream_write_tree_to(s->tree, s->qemu, sink_write, &sink,
+                                        error);
+    if (ok && (fsync(sink.fd) != 0 || close(sink.fd) != 0)) {
+        int saved = errno;
+
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
+                    "cannot write %s: %s", name, g_strerror(saved));
+        g_unlink(tmp);
+        return FALSE;
+    }
+    if (!ok) {
+        close(sink.fd);
+        g_unlink(tmp);
+        return FALSE;
+    }
+    if (g_rename(tmp, path) != 0) {
+        int saved = errno;
+
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
+                    "cannot rename the new stream to %s: %s", name,
+                    g_strerror(saved));
+        g_unlink(tmp);
+        return FALSE;
+    }
     return TRUE;
 }
 
@@ -170,8 +287,6 @@ static gboolean save_stream(const Stream *s, const char *path,
                             GError **error)
 {
     if (format == FORMAT_QEMU) {
-        g_autoptr(GByteArray) out = g_byte_array_new();
-
         if (!s->qemu) {
             g_set_error(error, QIDL_ERROR, QIDL_ERROR_UNSUPPORTED,
                         "--to qemu needs a QEMU stream as input: the native "
@@ -179,10 +294,7 @@ static gboolean save_stream(const Stream *s, const char *path,
                         "vmdesc");
             return FALSE;
         }
-        if (!qidl_qemu_stream_write_tree(s->tree, s->qemu, out, error)) {
-            return FALSE;
-        }
-        return write_output(path, out->data, out->len, error);
+        return write_qemu(s, path, error);
     } else if (format == FORMAT_JSON) {
         g_autoptr(JsonNode) json = NULL;
         g_autofree char *text = NULL;

@@ -3,7 +3,8 @@
  * The qidl command-line tool, run as a real process on real files: output
  * and exit status of dump, convert, filter and diff, and of their errors.
  * The test builds its streams with the library (a small machine of two
- * counters and a kvm-apic-like device) in a temporary directory.
+ * counters and a kvm-apic-like device), and a QEMU stream by hand
+ * (qemu-synth.h), in a temporary directory.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <qidl/json.h>
 
 #include "counter.h"
+#include "qemu-synth.h"
 
 static const QidlDeviceClass kvm_apic_class = {
     .type_name = "kvm-apic", .version = 3, .min_version = 1,
@@ -305,6 +307,56 @@ static void test_cli__bad_input_fail(void **state)
     assert_non_null(strstr(err3, "bad.qidl: <data>:1:"));
 }
 
+/*
+ * A QEMU stream of 80 MiB of RAM (16 MiB pages, sparse on disk): past the
+ * size from which the tool maps its input, and written back piece by piece
+ * to a file (under a temporary name, renamed) and to standard output.
+ */
+static void test_cli__qemu_large(void **state)
+{
+    Fixture *f = *state;
+    g_autofree char *path = g_build_filename(f->dir, "large.bin", NULL);
+    g_autofree char *copy = g_build_filename(f->dir, "copy.bin", NULL);
+    g_autofree char *out = NULL, *err = NULL;
+    g_autofree char *out2 = NULL, *err2 = NULL;
+    g_autofree char *out3 = NULL, *err3 = NULL;
+    g_autofree char *out4 = NULL, *err4 = NULL;
+    g_autofree char *a = NULL, *b = NULL;
+    g_autoptr(GDir) dir = NULL;
+    gsize state_at, alen, blen;
+    gsize len = qemu_synth_write(path, 16u << 20, 5, &state_at);
+    guint files = 0;
+
+    assert_true(len > 80u << 20);
+    assert_int_equal(run(f, &out, &err, "dump", "large.bin", NULL), 0);
+    assert_non_null(strstr(out, "pages sent: 0 zero, 5 whole"));
+    assert_non_null(strstr(out, "\ndev.a = (uint8) 0x2a\n"));
+
+    assert_int_equal(run(f, &out2, &err2, "convert", "--to", "qemu",
+                         "large.bin", "copy.bin", NULL), 0);
+    assert_string_equal(err2, "");
+    assert_true(g_file_get_contents(path, &a, &alen, NULL));
+    assert_true(g_file_get_contents(copy, &b, &blen, NULL));
+    assert_int_equal(alen, len);
+    assert_int_equal(blen, len);
+    assert_memory_equal(a, b, len);
+    /* No temporary file left beside it. */
+    dir = g_dir_open(f->dir, 0, NULL);
+    while (g_dir_read_name(dir)) {
+        files++;
+    }
+    assert_int_equal(files, 2);
+
+    assert_int_equal(run(f, &out3, &err3, "convert", "--to", "qemu",
+                         "large.bin", "-", NULL), 0);
+    assert_memory_equal(out3, a, len);
+
+    assert_int_equal(run(f, &out4, &err4, "convert", "--to", "qemu",
+                         "large.bin", "no-such-dir/copy.bin", NULL), 2);
+    assert_non_null(strstr(err4, "cannot create a file beside "
+                                 "no-such-dir/copy.bin: "));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -320,6 +372,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_cli__filter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cli__diff, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cli__qemu_large, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_cli__bad_input_fail, setup,
                                         teardown),
     };

@@ -101,12 +101,22 @@ G_STATIC_ASSERT(QIDL_LIMIT_LEGACY_UNBACKED <= G_MAXUINT32);
 /*
  * QEMU migration streams (qemu-stream.h).
  *
- * Length of one stream.  A stream is held in memory whole and written back
- * into a GByteArray (at most G_MAXUINT bytes); guest RAM dominates it, so
- * 2 GiB admits guests with up to about 2 GiB of touched RAM while keeping
- * a reader and a writer of one stream within a few GiB.
+ * Length of one stream.  Guest RAM dominates a stream, and the reader
+ * keeps it as ranges of the input (a file the caller may map), never
+ * copied, as the writer to a function passes those ranges on: memory
+ * holds the device state only, whatever the RAM.  1 TiB admits guests with
+ * up to about a terabyte of touched RAM.  A stream written into a
+ * GByteArray is bounded by the array (G_MAXUINT bytes).
  */
-#define QIDL_LIMIT_QEMU_STREAM_LEN (2u << 30)
+#define QIDL_LIMIT_QEMU_STREAM_LEN (G_GUINT64_CONSTANT(1) << 40)
+
+/*
+ * Bytes a vmdesc entry may describe for one device section (its fields and
+ * subsections together).  Device state is kilobytes to megabytes (a VGA's
+ * registers, a disk controller's queues); 2 GiB bounds what a hostile
+ * description makes the decoder expect, and what a tree node may hold.
+ */
+#define QIDL_LIMIT_QEMU_SECTION_LEN (2u << 30)
 
 /*
  * Length of the vmdesc JSON trailer.  QEMU's description of a q35 machine
@@ -143,7 +153,9 @@ G_STATIC_ASSERT(QIDL_LIMIT_LEGACY_UNBACKED <= G_MAXUINT32);
  */
 #define QIDL_LIMIT_QEMU_FIELDS (1u << 24)
 
-G_STATIC_ASSERT(QIDL_LIMIT_QEMU_STREAM_LEN <= G_MAXUINT);
+G_STATIC_ASSERT(QIDL_LIMIT_QEMU_STREAM_LEN <= G_MAXSIZE);
+G_STATIC_ASSERT(QIDL_LIMIT_QEMU_SECTION_LEN <= G_MAXUINT);
+G_STATIC_ASSERT(QIDL_LIMIT_QEMU_SECTION_LEN < QIDL_LIMIT_QEMU_STREAM_LEN);
 G_STATIC_ASSERT(QIDL_LIMIT_QEMU_VMDESC_LEN < QIDL_LIMIT_QEMU_STREAM_LEN);
 G_STATIC_ASSERT(QIDL_LIMIT_QEMU_VMDESC_DEPTH <= G_MAXUINT8);
 G_STATIC_ASSERT(QIDL_LIMIT_QEMU_RECORDS <= G_MAXUINT32);

@@ -283,7 +283,9 @@ gboolean qidl_qemu_stream_detect(const guint8 *data, gsize len);
  *   state, needed to write the stream back
  * @error: return location for a GError
  *
- * Reads a whole stream (the bytes are copied) and decodes every device
+ * Reads a whole stream (the bytes are copied: for a large stream,
+ * qidl_qemu_stream_read_tree_full() on a mapped file copies nothing) and
+ * decodes every device
  * section with the stream's vmdesc trailer.  As
  * qidl_qemu_stream_read_tree_full() with no vmdesc of the caller's.
  *
@@ -311,7 +313,9 @@ QidlTree *qidl_qemu_stream_read_tree(const guint8 *data, gsize len,
  * record checked against the RAM blocks of the setup section), commands,
  * device sections (FULL section k decoded with vmdesc entry k, which must
  * name the same idstr and instance), the footers, EOF and the trailer.
- * Nothing may follow the trailer.
+ * Nothing may follow the trailer.  RAM pages are never copied (only their
+ * records' headers are read), so @bytes may be a mapped file of any length
+ * up to QIDL_LIMIT_QEMU_STREAM_LEN: g_mapped_file_get_bytes().
  *
  * Fails with QIDL_ERROR_INVALID (bad magic, an unknown record type or RAM
  * flag, a footer that does not follow a section, a vmdesc that is not
@@ -373,14 +377,56 @@ gboolean qidl_qemu_stream_encode_device(const QidlQemuStreamInfo *info,
  * Fails as qidl_qemu_stream_encode_device() does, or with
  * QIDL_ERROR_MISSING_FIELD for a section whose device root is gone,
  * QIDL_ERROR_UNSUPPORTED for a root child that is not one of the stream's
- * devices, QIDL_ERROR_LIMIT if the stream would exceed
- * QIDL_LIMIT_QEMU_STREAM_LEN.
+ * devices, QIDL_ERROR_LIMIT if @out cannot hold the stream (G_MAXUINT
+ * bytes in all: a guest with more RAM is written with
+ * qidl_qemu_stream_write_tree_to()).
  *
  * Returns: TRUE on success.
  */
 gboolean qidl_qemu_stream_write_tree(QidlTree *tree,
                                      const QidlQemuStreamInfo *info,
                                      GByteArray *out, GError **error);
+
+/**
+ * QidlQemuWriteFunc:
+ * @data: the next bytes of the stream
+ * @len: how many (any length, beyond 4 GiB too)
+ * @user_data: the caller's
+ * @error: return location for a GError
+ *
+ * Takes the next piece of a stream qidl_qemu_stream_write_tree_to()
+ * writes, a file's write() for example.  @data is valid only during the
+ * call.
+ *
+ * Returns: TRUE to go on; FALSE, with @error set, stops the write.
+ */
+typedef gboolean (*QidlQemuWriteFunc)(const guint8 *data, gsize len,
+                                      gpointer user_data, GError **error);
+
+/**
+ * qidl_qemu_stream_write_tree_to:
+ * @tree: a tree read by qidl_qemu_stream_read_tree() (then filtered or
+ *   edited)
+ * @info: the info read with it
+ * @write: takes the stream, piece by piece, in order
+ * @user_data: passed to @write
+ * @error: return location for a GError
+ *
+ * qidl_qemu_stream_write_tree() for a stream of any length: the records
+ * copied from the input (guest RAM above all) are passed to @write as
+ * ranges of the bytes the info holds, never copied, so memory holds the
+ * device state only.  Every device section is encoded before the first
+ * call: a tree that fails as qidl_qemu_stream_write_tree() fails calls
+ * @write never.  If @write fails, its error is returned, and what it took
+ * before is the caller's to discard (a file written under a temporary name
+ * and renamed once complete, as `qidl convert` does).
+ *
+ * Returns: TRUE on success.
+ */
+gboolean qidl_qemu_stream_write_tree_to(QidlTree *tree,
+                                        const QidlQemuStreamInfo *info,
+                                        QidlQemuWriteFunc write,
+                                        gpointer user_data, GError **error);
 
 G_END_DECLS
 
