@@ -25,14 +25,13 @@
 #include <string.h>
 
 #include <qidl/json.h>
-#include <qidl/qemu-stream.h>
 #include <qidl/schema.h>
 #include <qidl/stream.h>
 
+#include "qidl-tool.h"
+
 #define EXIT_BREAKING 1
 #define EXIT_ERROR 2
-
-int qidl_cmd_compat(int argc, char **argv);
 
 static int fail(GError *error)
 {
@@ -47,37 +46,6 @@ static int usage_error(GOptionContext *ctx, const char *msg)
     g_printerr("Run 'qidl compat --help' for usage.\n");
     g_option_context_free(ctx);
     return EXIT_ERROR;
-}
-
-/* Reads a stream of any supported kind into a tree. */
-static QidlTree *read_stream(const char *path, GError **error)
-{
-    g_autofree char *data = NULL;
-    g_autoptr(GError) local = NULL;
-    QidlTree *tree = NULL;
-    gsize len, i = 0;
-
-    if (!g_file_get_contents(path, &data, &len, &local)) {
-        g_set_error(error, QIDL_ERROR, QIDL_ERROR_IO, "%s", local->message);
-        return NULL;
-    }
-    while (i < len && g_ascii_isspace(data[i])) {
-        i++;
-    }
-    if (qidl_qemu_stream_detect((const guint8 *)data, len)) {
-        tree = qidl_qemu_stream_read_tree((const guint8 *)data, len, NULL,
-                                          error);
-    } else if (i < len && data[i] == '{') {
-        g_autoptr(JsonNode) json = qidl_json_parse(data, (gssize)len, error);
-
-        tree = json ? qidl_stream_json_to_tree(json, NULL, error) : NULL;
-    } else {
-        tree = qidl_stream_read_tree((const guint8 *)data, len, NULL, error);
-    }
-    if (!tree) {
-        g_prefix_error(error, "%s: ", path);
-    }
-    return tree;
 }
 
 static gboolean add_aliases(QidlSchema *schema, char **maps, GError **error)
@@ -209,7 +177,7 @@ int qidl_cmd_compat(int argc, char **argv)
             !add_aliases(new_schema, maps, &error)) {
             return fail(error);
         }
-        tree = read_stream(stream, &error);
+        tree = qidl_tool_read_tree(stream, &error);
         if (!tree ||
             !qidl_filter_set_apply(qidl_schema_rules_get_filter_set(rules),
                                    tree, NULL, &error)) {

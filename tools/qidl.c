@@ -36,6 +36,8 @@
 #include <qidl/qemu-stream.h>
 #include <qidl/stream.h>
 
+#include "qidl-tool.h"
+
 #define EXIT_DIFFERENT 1
 #define EXIT_ERROR 2
 
@@ -257,6 +259,16 @@ static gboolean load_stream(const char *path, Stream *s, GError **error)
         return FALSE;
     }
     return TRUE;
+}
+
+QidlTree *qidl_tool_read_tree(const char *path, GError **error)
+{
+    g_auto(Stream) s = { 0 };
+
+    if (!load_stream(path, &s, error)) {
+        return NULL;
+    }
+    return g_steal_pointer(&s.tree);
 }
 
 typedef enum {
@@ -753,8 +765,6 @@ static int cmd_diff(int argc, char **argv)
     return devices == 0 ? 0 : EXIT_DIFFERENT;
 }
 
-/* qidl-compat.c */
-int qidl_cmd_compat(int argc, char **argv);
 
 static const struct {
     const char *name;
