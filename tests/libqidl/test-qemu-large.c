@@ -25,12 +25,13 @@
 
 #include "qemu-synth.h"
 
-#define assert_no_error(e)                                                  \
-    do {                                                                    \
-        if (e) {                                                            \
-            fail_msg("unexpected error: %s", (e)->message);                 \
-        }                                                                   \
-    } while (0)
+/* A cmocka failure with the error's message. */
+static void assert_no_error(const GError *error)
+{
+    if (error) {
+        fail_msg("unexpected error: %s", error->message);
+    }
+}
 
 #define GIB (G_GUINT64_CONSTANT(1) << 30)
 #define N_PAGES 5
