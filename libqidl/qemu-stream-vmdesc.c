@@ -342,7 +342,7 @@ static QemuLayout *compile_field(Compiler *c, JsonObject *f, guint depth,
     QidlKind kind;
 
     if (!type ||
-        !get_uint(c, f, "size", QIDL_LIMIT_QEMU_SECTION_LEN, &size, error)) {
+        !get_uint(c, f, "size", QIDL_LIMIT_QEMU_STATE_LEN, &size, error)) {
         return NULL;
     }
     if (strcmp(type, "struct") == 0 && json_object_has_member(f, "struct")) {
@@ -392,10 +392,10 @@ static QemuLayout *compile_field(Compiler *c, JsonObject *f, guint depth,
 static gboolean add_size(const Compiler *c, QemuLayout *parent,
                          guint64 size, GError **error)
 {
-    if (size > QIDL_LIMIT_QEMU_SECTION_LEN - parent->size) {
+    if (size > QIDL_LIMIT_QEMU_STATE_LEN - parent->size) {
         return compile_error(c, error, QIDL_ERROR_LIMIT,
                              "describes more than %u bytes",
-                             QIDL_LIMIT_QEMU_SECTION_LEN);
+                             QIDL_LIMIT_QEMU_STATE_LEN);
     }
     parent->size += size;
     return TRUE;
@@ -504,10 +504,10 @@ static gboolean compile_fields(Compiler *c, QemuLayout *s, JsonArray *fields,
             }
             c->n_fields += (guint32)count;
             if (el->size != 0 &&
-                count > QIDL_LIMIT_QEMU_SECTION_LEN / el->size) {
+                count > QIDL_LIMIT_QEMU_STATE_LEN / el->size) {
                 return compile_error(c, error, QIDL_ERROR_LIMIT,
                                      "describes more than %u bytes",
-                                     QIDL_LIMIT_QEMU_SECTION_LEN);
+                                     QIDL_LIMIT_QEMU_STATE_LEN);
             }
             l->size = count * el->size;
             i++;
@@ -655,7 +655,7 @@ gboolean qemu_vmdesc_compile(const char *text, gsize len,
         return FALSE;
     }
     out = g_ptr_array_new_with_free_func(qemu_vmdesc_entry_free);
-    for (guint i = 0; i < json_array_get_length(devices); i++) {
+    for (guint i = 0, total = 0; i < json_array_get_length(devices); i++) {
         QemuVmdescEntry *e;
         JsonObject *d;
         const char *name;
@@ -676,6 +676,13 @@ gboolean qemu_vmdesc_compile(const char *text, gsize len,
         if (!e->layout) {
             return FALSE;
         }
+        /* Each is within the bound: the sum cannot wrap. */
+        if (e->layout->size > QIDL_LIMIT_QEMU_STATE_LEN - total) {
+            return compile_error(&c, error, QIDL_ERROR_LIMIT,
+                                 "the devices describe more than %u bytes "
+                                 "of state", QIDL_LIMIT_QEMU_STATE_LEN);
+        }
+        total += (guint)e->layout->size;
     }
     *entries = g_steal_pointer(&out);
     return TRUE;

@@ -1391,6 +1391,15 @@ static void test_qemu_stream__hostile_vmdesc_fail(void **state)
     expect_synthetic_fail(DEV_HEAD "\"fields\": [{\"name\": \"a\", "
                           "\"type\": \"buffer\", \"size\": 4294967296}]}]}",
                           one, 1, QIDL_ERROR_INVALID, "\"size\": 4294967296");
+    /* Device state beyond QIDL_LIMIT_QEMU_STATE_LEN in all, each section
+     * within it: refused before a section is read. */
+    expect_synthetic_fail(DEV_HEAD "\"fields\": [{\"name\": \"a\", "
+                          "\"type\": \"buffer\", \"size\": 1610612736}]}, "
+                          "{\"name\": \"dev\", \"instance_id\": 1, "
+                          "\"fields\": [{\"name\": \"a\", \"type\": "
+                          "\"buffer\", \"size\": 1610612736}]}]}", one, 1,
+                          QIDL_ERROR_LIMIT, "devices[1] ('dev'): the devices "
+                          "describe more than 2147483648 bytes of state");
     expect_synthetic_fail(DEV_HEAD "\"fields\": [{\"name\": \"a\", "
                           "\"index\": 1, \"type\": \"uint8\", \"size\": 1}]}"
                           "]}", one, 1, QIDL_ERROR_INVALID,

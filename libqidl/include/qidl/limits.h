@@ -111,12 +111,13 @@ G_STATIC_ASSERT(QIDL_LIMIT_LEGACY_UNBACKED <= G_MAXUINT32);
 #define QIDL_LIMIT_QEMU_STREAM_LEN (G_GUINT64_CONSTANT(1) << 40)
 
 /*
- * Bytes a vmdesc entry may describe for one device section (its fields and
- * subsections together).  Device state is kilobytes to megabytes (a VGA's
- * registers, a disk controller's queues); 2 GiB bounds what a hostile
- * description makes the decoder expect, and what a tree node may hold.
+ * Bytes of device state in one stream: its device sections together, as
+ * the vmdesc describes them (RAM is not device state).  A machine's
+ * devices hold kilobytes to megabytes (a VGA's registers, a disk
+ * controller's queues); 2 GiB bounds what a hostile description makes the
+ * decoder copy into the tree, and the writer encode.
  */
-#define QIDL_LIMIT_QEMU_SECTION_LEN (2u << 30)
+#define QIDL_LIMIT_QEMU_STATE_LEN (2u << 30)
 
 /*
  * Length of the vmdesc JSON trailer.  QEMU's description of a q35 machine
@@ -154,8 +155,8 @@ G_STATIC_ASSERT(QIDL_LIMIT_LEGACY_UNBACKED <= G_MAXUINT32);
 #define QIDL_LIMIT_QEMU_FIELDS (1u << 24)
 
 G_STATIC_ASSERT(QIDL_LIMIT_QEMU_STREAM_LEN <= G_MAXSIZE);
-G_STATIC_ASSERT(QIDL_LIMIT_QEMU_SECTION_LEN <= G_MAXUINT);
-G_STATIC_ASSERT(QIDL_LIMIT_QEMU_SECTION_LEN < QIDL_LIMIT_QEMU_STREAM_LEN);
+G_STATIC_ASSERT(QIDL_LIMIT_QEMU_STATE_LEN <= G_MAXUINT);
+G_STATIC_ASSERT(QIDL_LIMIT_QEMU_STATE_LEN < QIDL_LIMIT_QEMU_STREAM_LEN);
 G_STATIC_ASSERT(QIDL_LIMIT_QEMU_VMDESC_LEN < QIDL_LIMIT_QEMU_STREAM_LEN);
 G_STATIC_ASSERT(QIDL_LIMIT_QEMU_VMDESC_DEPTH <= G_MAXUINT8);
 G_STATIC_ASSERT(QIDL_LIMIT_QEMU_RECORDS <= G_MAXUINT32);
