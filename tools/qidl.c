@@ -156,8 +156,12 @@ static gboolean write_qemu(const Stream *s, const char *path, GError **error)
 
     if (strcmp(path, "-") == 0) {
         sink = (Sink) { STDOUT_FILENO, "standard output" };
-        return fflush(stdout) == 0 &&
-               qidl_qemu_stream_write_tree_to(s->tree, s->qemu, sink_write,
+        if (fflush(stdout) != 0) {
+            g_set_error(error, QIDL_ERROR, QIDL_ERROR_IO,
+                        "cannot write standard output");
+            return FALSE;
+        }
+        return qidl_qemu_stream_write_tree_to(s->tree, s->qemu, sink_write,
                                               &sink, error);
     }
     tmp = g_strdup_printf("%s.XXXXXX", path);

@@ -355,6 +355,23 @@ static void test_cli__qemu_large(void **state)
                          "large.bin", "no-such-dir/copy.bin", NULL), 2);
     assert_non_null(strstr(err4, "cannot create a file beside "
                                  "no-such-dir/copy.bin: "));
+
+    /* A write that fails: standard output is a full device. */
+    {
+        g_autofree char *cmd = g_strdup_printf(
+            "exec '%s' convert --to qemu large.bin - >/dev/full", f->qidl);
+        char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+        g_autofree char *out5 = NULL, *err5 = NULL;
+        int status;
+
+        assert_true(g_spawn_sync(f->dir, argv, NULL, 0, NULL, NULL, &out5,
+                                 &err5, &status, NULL));
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 2);
+        /* Then strerror(ENOSPC), in the locale's words. */
+        assert_true(g_str_has_prefix(err5, "qidl: cannot write standard "
+                                           "output: "));
+    }
 }
 
 int main(void)
