@@ -110,6 +110,17 @@ static gboolean read_input(const char *path, GBytes **out, GError **error)
     return TRUE;
 }
 
+/* Fails with "@what @name: " and errno's message, errno as its code. */
+static gboolean errno_error(GError **error, const char *what,
+                            const char *name)
+{
+    int saved = errno;
+
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
+                "%s %s: %s", what, name, g_strerror(saved));
+    return FALSE;
+}
+
 /* Where a QEMU stream is written: a file descriptor and its name. */
 typedef struct {
     int fd;
@@ -128,12 +139,7 @@ static gboolean sink_write(const guint8 *data, gsize len, gpointer user_data,
             continue;
         }
         if (n < 0) {
-            int saved = errno;
-
-            g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
-                        "cannot write %s: %s", sink->name,
-                        g_strerror(saved));
-            return FALSE;
+            return errno_error(error, "cannot write", sink->name);
         }
         data += n;
         len -= (gsize)n;
@@ -168,38 +174,23 @@ static gboolean write_qemu(const Stream *s, const char *path, GError **error)
     name = g_filename_display_name(path);
     sink = (Sink) { g_mkstemp_full(tmp, O_WRONLY, 0666), name };
     if (sink.fd < 0) {
-        int saved = errno;
-
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
-                    "cannot create a file beside %s: %s", name,
-                    g_strerror(saved));
-        return FALSE;
+        return errno_error(error, "cannot create a file beside", name);
     }
     ok = qidl_qemu_stream_write_tree_to(s->tree, s->qemu, sink_write, &sink,
                                         error);
-    if (ok && (fsync(sink.fd) != 0 || close(sink.fd) != 0)) {
-        int saved = errno;
-
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
-                    "cannot write %s: %s", name, g_strerror(saved));
-        g_unlink(tmp);
-        return FALSE;
+    if (ok && fsync(sink.fd) != 0) {
+        ok = errno_error(error, "cannot write", name);
+    }
+    if (close(sink.fd) != 0 && ok) {
+        ok = errno_error(error, "cannot write", name);
+    }
+    if (ok && g_rename(tmp, path) != 0) {
+        ok = errno_error(error, "cannot rename the new stream to", name);
     }
     if (!ok) {
-        close(sink.fd);
         g_unlink(tmp);
-        return FALSE;
     }
-    if (g_rename(tmp, path) != 0) {
-        int saved = errno;
-
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
-                    "cannot rename the new stream to %s: %s", name,
-                    g_strerror(saved));
-        g_unlink(tmp);
-        return FALSE;
-    }
-    return TRUE;
+    return ok;
 }
 
 static gboolean write_output(const char *path, const void *data, gsize len,
