@@ -69,47 +69,6 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Stream, stream_clear)
  */
 #define MAP_FROM (64u << 20)
 
-static gboolean read_input(const char *path, GBytes **out, GError **error)
-{
-    char *data = NULL;
-    gsize len = 0;
-    GStatBuf st;
-
-    if (strcmp(path, "-") == 0) {
-        GString *buf = g_string_new(NULL);
-        char chunk[65536];
-        size_t n;
-
-        while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0) {
-            g_string_append_len(buf, chunk, (gssize)n);
-        }
-        if (ferror(stdin)) {
-            g_string_free(buf, TRUE);
-            g_set_error(error, QIDL_ERROR, QIDL_ERROR_IO,
-                        "cannot read standard input");
-            return FALSE;
-        }
-        len = buf->len;
-        *out = g_string_free_to_bytes(buf);
-        return TRUE;
-    }
-    if (g_stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-        st.st_size >= MAP_FROM) {
-        g_autoptr(GMappedFile) map = g_mapped_file_new(path, FALSE, error);
-
-        if (!map) {
-            return FALSE;
-        }
-        *out = g_mapped_file_get_bytes(map);
-        return TRUE;
-    }
-    if (!g_file_get_contents(path, &data, &len, error)) {
-        return FALSE;
-    }
-    *out = g_bytes_new_take(data, len);
-    return TRUE;
-}
-
 /* Fails with "@what @name: " and errno's message, errno as its code. */
 static gboolean errno_error(GError **error, const char *what,
                             const char *name)
@@ -144,6 +103,92 @@ static gboolean sink_write(const guint8 *data, gsize len, gpointer user_data,
         data += n;
         len -= (gsize)n;
     }
+    return TRUE;
+}
+
+/*
+ * Standard input, whole: in memory up to MAP_FROM bytes, beyond that
+ * spooled to an unlinked temporary file (in $TMPDIR) that is then mapped,
+ * so that a large guest's stream piped in (QEMU's migrate "exec:qidl dump
+ * -") does not have to fit in memory.
+ */
+static gboolean read_stdin(GBytes **out, GError **error)
+{
+    g_autoptr(GString) buf = g_string_new(NULL);
+    g_autoptr(GMappedFile) map = NULL;
+    g_autofree char *tmp = NULL;
+    Sink spool = { -1, "a temporary file" };
+    char chunk[65536];
+    size_t n;
+
+    while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0) {
+        if (spool.fd >= 0) {
+            if (!sink_write((const guint8 *)chunk, n, &spool, error)) {
+                close(spool.fd);
+                return FALSE;
+            }
+            continue;
+        }
+        g_string_append_len(buf, chunk, (gssize)n);
+        if (buf->len >= MAP_FROM) {
+            spool.fd = g_file_open_tmp("qidl-stdin-XXXXXX", &tmp, error);
+            if (spool.fd < 0) {
+                return FALSE;
+            }
+            g_unlink(tmp);
+            if (!sink_write((const guint8 *)buf->str, buf->len, &spool,
+                            error)) {
+                close(spool.fd);
+                return FALSE;
+            }
+            g_string_truncate(buf, 0);
+        }
+    }
+    if (ferror(stdin)) {
+        if (spool.fd >= 0) {
+            close(spool.fd);
+        }
+        g_set_error(error, QIDL_ERROR, QIDL_ERROR_IO,
+                    "cannot read standard input");
+        return FALSE;
+    }
+    if (spool.fd < 0) {
+        *out = g_string_free_to_bytes(g_steal_pointer(&buf));
+        return TRUE;
+    }
+    /* The mapping keeps the file's pages after the descriptor closes. */
+    map = g_mapped_file_new_from_fd(spool.fd, FALSE, error);
+    close(spool.fd);
+    if (!map) {
+        return FALSE;
+    }
+    *out = g_mapped_file_get_bytes(map);
+    return TRUE;
+}
+
+static gboolean read_input(const char *path, GBytes **out, GError **error)
+{
+    char *data = NULL;
+    gsize len = 0;
+    GStatBuf st;
+
+    if (strcmp(path, "-") == 0) {
+        return read_stdin(out, error);
+    }
+    if (g_stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+        st.st_size >= MAP_FROM) {
+        g_autoptr(GMappedFile) map = g_mapped_file_new(path, FALSE, error);
+
+        if (!map) {
+            return FALSE;
+        }
+        *out = g_mapped_file_get_bytes(map);
+        return TRUE;
+    }
+    if (!g_file_get_contents(path, &data, &len, error)) {
+        return FALSE;
+    }
+    *out = g_bytes_new_take(data, len);
     return TRUE;
 }
 

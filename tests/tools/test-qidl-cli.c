@@ -309,8 +309,9 @@ static void test_cli__bad_input_fail(void **state)
 
 /*
  * A QEMU stream of 80 MiB of RAM (16 MiB pages, sparse on disk): past the
- * size from which the tool maps its input, and written back piece by piece
- * to a file (under a temporary name, renamed) and to standard output.
+ * size from which the tool maps its input (a file, or standard input
+ * spooled to one), and written back piece by piece to a file (under a
+ * temporary name, renamed) and to standard output.
  */
 static void test_cli__qemu_large(void **state)
 {
@@ -356,20 +357,39 @@ static void test_cli__qemu_large(void **state)
     assert_non_null(strstr(err4, "cannot create a file beside "
                                  "no-such-dir/copy.bin: "));
 
-    /* A write that fails: standard output is a full device. */
+    /* Through standard input, spooled to a temporary file past 64 MiB. */
     {
         g_autofree char *cmd = g_strdup_printf(
-            "exec '%s' convert --to qemu large.bin - >/dev/full", f->qidl);
+            "cat large.bin | '%s' convert --to qemu - piped.bin", f->qidl);
         char *argv[] = { "/bin/sh", "-c", cmd, NULL };
-        g_autofree char *out5 = NULL, *err5 = NULL;
+        g_autofree char *out5 = NULL, *err5 = NULL, *c = NULL;
+        g_autofree char *piped = g_build_filename(f->dir, "piped.bin", NULL);
+        gsize clen;
         int status;
 
         assert_true(g_spawn_sync(f->dir, argv, NULL, 0, NULL, NULL, &out5,
                                  &err5, &status, NULL));
         assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        assert_true(g_file_get_contents(piped, &c, &clen, NULL));
+        assert_int_equal(clen, len);
+        assert_memory_equal(c, a, len);
+    }
+
+    /* A write that fails: standard output is a full device. */
+    {
+        g_autofree char *cmd = g_strdup_printf(
+            "exec '%s' convert --to qemu large.bin - >/dev/full", f->qidl);
+        char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+        g_autofree char *out6 = NULL, *err6 = NULL;
+        int status;
+
+        assert_true(g_spawn_sync(f->dir, argv, NULL, 0, NULL, NULL, &out6,
+                                 &err6, &status, NULL));
+        assert_true(WIFEXITED(status));
         assert_int_equal(WEXITSTATUS(status), 2);
         /* Then strerror(ENOSPC), in the locale's words. */
-        assert_true(g_str_has_prefix(err5, "qidl: cannot write standard "
+        assert_true(g_str_has_prefix(err6, "qidl: cannot write standard "
                                            "output: "));
     }
 }
