@@ -14,9 +14,10 @@
  * from a QEMU stream only: its RAM, configuration and vmdesc are not in
  * the other forms, which hold device state alone.
  *
- * Files of MAP_FROM bytes or more are mapped rather than read, and a QEMU
- * stream is written out piece by piece: a large guest's stream is
- * gigabytes of RAM, which neither the reader nor the writer copies.
+ * Files of MAP_FROM bytes or more are mapped rather than read (standard
+ * input is spooled to a temporary file past that), and a QEMU stream is
+ * written out piece by piece: a large guest's stream is gigabytes of RAM,
+ * which neither the reader nor the writer copies.
  *
  * Exit status: 0 on success (for diff: the streams are equal), 1 when diff
  * found differences, 2 on any error (bad usage, unreadable input, a
