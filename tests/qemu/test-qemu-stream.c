@@ -704,20 +704,32 @@ static const char imr_rules[] =
     " \"map_values\": {\"field\": \"imr\", \"strict\": true,"
     " \"map\": [{\"from\": {\"u8\": 0}, \"to\": {\"u8\": 251}}]}}]}";
 
-/* Loads @file into a fresh QEMU of @machine and returns `info pic`. */
-static char *load_and_info_pic(const char *machine, const char *file)
+/*
+ * Starts a QEMU of @machine that loads from the shell command @command
+ * (-incoming "exec:COMMAND") and returns `info pic`.
+ */
+static char *incoming_info_pic(const char *machine, const char *command)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *incoming = g_strdup_printf("exec:cat %s", file);
+    g_autofree char *incoming = g_strdup_printf("exec:%s", command);
     g_autoptr(QemuVm) vm = qemu_vm_start(tmpdir, machine, NULL, incoming,
                                          &error);
     char *pic = NULL;
 
     if (!vm || !qemu_vm_wait_migration(vm, &error) ||
         !(pic = qemu_vm_hmp(vm, "info pic", &error))) {
-        fail_msg("%s: %s", file, error->message);
+        fail_msg("%s: %s", command, error->message);
     }
     return pic;
+}
+
+/* Loads @file into a fresh QEMU of @machine and returns `info pic`. */
+static char *load_and_info_pic(const char *machine, const char *file)
+{
+    g_autofree char *quoted = g_shell_quote(file);
+    g_autofree char *command = g_strdup_printf("cat %s", quoted);
+
+    return incoming_info_pic(machine, command);
 }
 
 static void assert_master_imr_fb(const char *info_pic)
@@ -947,6 +959,22 @@ static void test_qemu_cli__dump_convert_filter_diff(void **state)
 
     pic = load_and_info_pic(s->machine, edited);
     assert_master_imr_fb(pic);
+    g_clear_pointer(&pic, g_free);
+
+    /* The filter's output piped straight into QEMU's incoming migration
+     * (written piece by piece to standard output). */
+    {
+        g_autofree char *qidl = g_build_filename(
+            g_getenv("QIDL_BUILD_ROOT"), "tools", "qidl", NULL);
+        g_autofree char *q_qidl = g_shell_quote(qidl);
+        g_autofree char *q_rules = g_shell_quote(rules);
+        g_autofree char *q_file = g_shell_quote(s->file);
+        g_autofree char *command = g_strdup_printf(
+            "%s filter --quiet --rules %s %s -", q_qidl, q_rules, q_file);
+
+        pic = incoming_info_pic(s->machine, command);
+        assert_master_imr_fb(pic);
+    }
 }
 
 /* ---- 4. truncated and corrupted streams ---- */
