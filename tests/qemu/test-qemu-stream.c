@@ -5,8 +5,8 @@
  * The group setup starts Debian's qemu-system-x86_64 (no guest: -S, or a
  * second of firmware under TCG) for pc, q35 and pc-i440fx-2.3, with and
  * without a few devices (serial port, virtio-blk on a small qcow2, e1000),
- * and a q35 with many (USB, five NICs, AHCI, HDA sound, VGA, virtio SCSI,
- * serial, balloon and RNG, a watchdog), and migrates each to
+ * and a q35 with many (USB, five NICs, user networking, AHCI, HDA sound,
+ * VGA, virtio SCSI, serial, balloon and RNG, a watchdog), and migrates each to
  * "exec:cat > FILE".  The tests then check that
  *
  * 1. every stream decodes, and every field matches QEMU's own description
@@ -109,13 +109,15 @@ static char **device_args(Devices devices)
         "-device", "e1000", NULL,
     };
     /* Devices whose sections have shapes the others lack: USB's nested
-     * ports and slots, the NICs' ring and register arrays, AHCI's ports,
-     * HDA's streams and codec, VGA's registers, virtio devices' queues,
-     * a watchdog's timer. */
+     * ports and slots, the NICs' ring and register arrays, user
+     * networking's (slirp) state saved by a legacy handler without a
+     * description, AHCI's ports, HDA's streams and codec, VGA's registers,
+     * virtio devices' queues, a watchdog's timer. */
     const char *wide[] = {
         "-device", "qemu-xhci,id=xhci", "-device", "usb-tablet,bus=xhci.0",
         "-device", "usb-kbd,bus=xhci.0", "-device", "virtio-net-pci",
-        "-device", "rtl8139", "-device", "e1000e",
+        "-netdev", "user,id=net0", "-device", "rtl8139,netdev=net0",
+        "-device", "e1000e",
         "-device", "ich9-ahci,id=ahci", "-blockdev", blockdev,
         "-device", "ide-hd,drive=disk0,bus=ahci.0",
         "-audiodev", "none,id=snd0", "-device", "intel-hda",
@@ -622,7 +624,7 @@ static void test_qemu_stream__wide_sections(void **state)
         "xhci", "usb-ptr", "usb-kbd", "virtio-net", "rtl8139", "e1000e",
         "ich9_ahci", "intel-hda", "hda-audio", "vga", "virtio-scsi",
         "virtio-console", "virtio-balloon", "virtio-rng", "i6300esb_wdt",
-        "pcnet", "vmxnet3",
+        "pcnet", "vmxnet3", "slirp",
     };
     const Source *s = source("q35-wide");
     g_autoptr(QidlQemuStreamInfo) info = NULL;
