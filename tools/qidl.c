@@ -14,20 +14,18 @@
  * from a QEMU stream only: its RAM, configuration and vmdesc are not in
  * the other forms, which hold device state alone.
  *
- * Files of MAP_FROM bytes or more are mapped rather than read (standard
- * input is spooled to a temporary file past that), and a QEMU stream is
- * written out piece by piece: a large guest's stream is gigabytes of RAM,
- * which neither the reader nor the writer copies.
+ * Large files are mapped, and a QEMU stream is written out piece by
+ * piece: a large guest's stream is gigabytes of RAM, which neither the
+ * reader nor the writer copies; gzip and zstd inputs are decompressed
+ * (qidl-io.c).
  *
  * Exit status: 0 on success (for diff: the streams are equal), 1 when diff
  * found differences, 2 on any error (bad usage, unreadable input, a
  * stream that does not decode, a filter that fails).
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -63,137 +61,6 @@ static void stream_clear(Stream *s)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Stream, stream_clear)
 
 /*
- * Regular files from this size on are mapped: the pages of a QEMU stream's
- * RAM are then read from the file when touched, and the walk touches only
- * their headers.  (A file truncated by another process while mapped would
- * fault; smaller files are read whole.)
- */
-#define MAP_FROM (64u << 20)
-
-/* Fails with "@what @name: " and errno's message, errno as its code. */
-static gboolean errno_error(GError **error, const char *what,
-                            const char *name)
-{
-    int saved = errno;
-
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
-                "%s %s: %s", what, name, g_strerror(saved));
-    return FALSE;
-}
-
-/* Where a QEMU stream is written: a file descriptor and its name. */
-typedef struct {
-    int fd;
-    const char *name;
-} Sink;
-
-static gboolean sink_write(const guint8 *data, gsize len, gpointer user_data,
-                           GError **error)
-{
-    const Sink *sink = user_data;
-
-    while (len > 0) {
-        ssize_t n = write(sink->fd, data, MIN(len, (gsize)1 << 30));
-
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            return errno_error(error, "cannot write", sink->name);
-        }
-        data += n;
-        len -= (gsize)n;
-    }
-    return TRUE;
-}
-
-/*
- * Standard input, whole: in memory up to MAP_FROM bytes, beyond that
- * spooled to an unlinked temporary file (in $TMPDIR) that is then mapped,
- * so that a large guest's stream piped in (QEMU's migrate "exec:qidl dump
- * -") does not have to fit in memory.
- */
-static gboolean read_stdin(GBytes **out, GError **error)
-{
-    g_autoptr(GString) buf = g_string_new(NULL);
-    g_autoptr(GMappedFile) map = NULL;
-    g_autofree char *tmp = NULL;
-    Sink spool = { -1, "a temporary file" };
-    char chunk[65536];
-    size_t n;
-
-    while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0) {
-        if (spool.fd >= 0) {
-            if (!sink_write((const guint8 *)chunk, n, &spool, error)) {
-                close(spool.fd);
-                return FALSE;
-            }
-            continue;
-        }
-        g_string_append_len(buf, chunk, (gssize)n);
-        if (buf->len >= MAP_FROM) {
-            spool.fd = g_file_open_tmp("qidl-stdin-XXXXXX", &tmp, error);
-            if (spool.fd < 0) {
-                return FALSE;
-            }
-            g_unlink(tmp);
-            if (!sink_write((const guint8 *)buf->str, buf->len, &spool,
-                            error)) {
-                close(spool.fd);
-                return FALSE;
-            }
-            g_string_truncate(buf, 0);
-        }
-    }
-    if (ferror(stdin)) {
-        if (spool.fd >= 0) {
-            close(spool.fd);
-        }
-        g_set_error(error, QIDL_ERROR, QIDL_ERROR_IO,
-                    "cannot read standard input");
-        return FALSE;
-    }
-    if (spool.fd < 0) {
-        *out = g_string_free_to_bytes(g_steal_pointer(&buf));
-        return TRUE;
-    }
-    /* The mapping keeps the file's pages after the descriptor closes. */
-    map = g_mapped_file_new_from_fd(spool.fd, FALSE, error);
-    close(spool.fd);
-    if (!map) {
-        return FALSE;
-    }
-    *out = g_mapped_file_get_bytes(map);
-    return TRUE;
-}
-
-static gboolean read_input(const char *path, GBytes **out, GError **error)
-{
-    char *data = NULL;
-    gsize len = 0;
-    GStatBuf st;
-
-    if (strcmp(path, "-") == 0) {
-        return read_stdin(out, error);
-    }
-    if (g_stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-        st.st_size >= MAP_FROM) {
-        g_autoptr(GMappedFile) map = g_mapped_file_new(path, FALSE, error);
-
-        if (!map) {
-            return FALSE;
-        }
-        *out = g_mapped_file_get_bytes(map);
-        return TRUE;
-    }
-    if (!g_file_get_contents(path, &data, &len, error)) {
-        return FALSE;
-    }
-    *out = g_bytes_new_take(data, len);
-    return TRUE;
-}
-
-/*
  * Writes the QEMU stream of @s to @path ("-": standard output) piece by
  * piece.  A file is written under a temporary name beside it and renamed
  * once complete, as g_file_set_contents() does, so a failed write leaves
@@ -203,35 +70,35 @@ static gboolean write_qemu(const Stream *s, const char *path, GError **error)
 {
     g_autofree char *tmp = NULL;
     g_autofree char *name = NULL;
-    Sink sink;
+    QidlToolSink sink;
     gboolean ok;
 
     if (strcmp(path, "-") == 0) {
-        sink = (Sink) { STDOUT_FILENO, "standard output" };
+        sink = (QidlToolSink) { STDOUT_FILENO, "standard output" };
         if (fflush(stdout) != 0) {
             g_set_error(error, QIDL_ERROR, QIDL_ERROR_IO,
                         "cannot write standard output");
             return FALSE;
         }
-        return qidl_qemu_stream_write_tree_to(s->tree, s->qemu, sink_write,
+        return qidl_qemu_stream_write_tree_to(s->tree, s->qemu, qidl_tool_sink_write,
                                               &sink, error);
     }
     tmp = g_strdup_printf("%s.XXXXXX", path);
     name = g_filename_display_name(path);
-    sink = (Sink) { g_mkstemp_full(tmp, O_WRONLY, 0666), name };
+    sink = (QidlToolSink) { g_mkstemp_full(tmp, O_WRONLY, 0666), name };
     if (sink.fd < 0) {
-        return errno_error(error, "cannot create a file beside", name);
+        return qidl_tool_errno_error(error, "cannot create a file beside", name);
     }
-    ok = qidl_qemu_stream_write_tree_to(s->tree, s->qemu, sink_write, &sink,
+    ok = qidl_qemu_stream_write_tree_to(s->tree, s->qemu, qidl_tool_sink_write, &sink,
                                         error);
     if (ok && fsync(sink.fd) != 0) {
-        ok = errno_error(error, "cannot write", name);
+        ok = qidl_tool_errno_error(error, "cannot write", name);
     }
     if (close(sink.fd) != 0 && ok) {
-        ok = errno_error(error, "cannot write", name);
+        ok = qidl_tool_errno_error(error, "cannot write", name);
     }
     if (ok && g_rename(tmp, path) != 0) {
-        ok = errno_error(error, "cannot rename the new stream to", name);
+        ok = qidl_tool_errno_error(error, "cannot rename the new stream to", name);
     }
     if (!ok) {
         g_unlink(tmp);
@@ -270,7 +137,7 @@ static gboolean load_stream(const char *path, Stream *s, GError **error)
     const guint8 *data;
     gsize len;
 
-    if (!read_input(path, &bytes, error)) {
+    if (!qidl_tool_read_input(path, &bytes, error)) {
         return FALSE;
     }
     data = g_bytes_get_data(bytes, &len);
@@ -459,8 +326,9 @@ static GOptionContext *subcommand_context(const char *name,
     g_option_context_set_summary(ctx, summary);
     g_option_context_set_description(ctx,
         "Inputs may be native streams (plain or zstd), their typed JSON "
-        "form or\nQEMU migration streams, detected from content; '-' is "
-        "standard input/output.\n"
+        "form or\nQEMU migration streams, detected from content, and any "
+        "of them gzip- or\nzstd-compressed; '-' is standard "
+        "input/output.\n"
         "Exit status: 0 success, 1 differences (diff), 2 error.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     return ctx;

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 #include <glib/gstdio.h>
+#include <zlib.h>
+#include <zstd.h>
 #include <qidl/devices.h>
 #include <qidl/json.h>
 
@@ -75,6 +77,26 @@ static int run(Fixture *f, char **out, char **err, ...)
     g_ptr_array_add(argv, NULL);
     assert_true(g_spawn_sync(f->dir, (char **)argv->pdata, NULL, 0, NULL,
                              NULL, out, err, &status, &error));
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+/*
+ * Runs the shell command @pipeline (with "QIDL" standing for the tool,
+ * quoted) in the fixture's directory; returns the exit status and the
+ * standard error in *@err.
+ */
+static int run_sh(Fixture *f, char **err, const char *pipeline)
+{
+    g_autofree char *quoted = g_shell_quote(f->qidl);
+    g_auto(GStrv) parts = g_strsplit(pipeline, "QIDL", -1);
+    g_autofree char *cmd = g_strjoinv(quoted, parts);
+    char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+    g_autofree char *out = NULL;
+    int status;
+
+    assert_true(g_spawn_sync(f->dir, argv, NULL, 0, NULL, NULL, &out, err,
+                             &status, NULL));
     assert_true(WIFEXITED(status));
     return WEXITSTATUS(status);
 }
@@ -359,18 +381,12 @@ static void test_cli__qemu_large(void **state)
 
     /* Through standard input, spooled to a temporary file past 64 MiB. */
     {
-        g_autofree char *cmd = g_strdup_printf(
-            "cat large.bin | '%s' convert --to qemu - piped.bin", f->qidl);
-        char *argv[] = { "/bin/sh", "-c", cmd, NULL };
-        g_autofree char *out5 = NULL, *err5 = NULL, *c = NULL;
+        g_autofree char *err5 = NULL, *c = NULL;
         g_autofree char *piped = g_build_filename(f->dir, "piped.bin", NULL);
         gsize clen;
-        int status;
 
-        assert_true(g_spawn_sync(f->dir, argv, NULL, 0, NULL, NULL, &out5,
-                                 &err5, &status, NULL));
-        assert_true(WIFEXITED(status));
-        assert_int_equal(WEXITSTATUS(status), 0);
+        assert_int_equal(run_sh(f, &err5, "cat large.bin | QIDL convert "
+                                          "--to qemu - piped.bin"), 0);
         assert_true(g_file_get_contents(piped, &c, &clen, NULL));
         assert_int_equal(clen, len);
         assert_memory_equal(c, a, len);
@@ -378,19 +394,124 @@ static void test_cli__qemu_large(void **state)
 
     /* A write that fails: standard output is a full device. */
     {
-        g_autofree char *cmd = g_strdup_printf(
-            "exec '%s' convert --to qemu large.bin - >/dev/full", f->qidl);
-        char *argv[] = { "/bin/sh", "-c", cmd, NULL };
-        g_autofree char *out6 = NULL, *err6 = NULL;
-        int status;
+        g_autofree char *err6 = NULL;
 
-        assert_true(g_spawn_sync(f->dir, argv, NULL, 0, NULL, NULL, &out6,
-                                 &err6, &status, NULL));
-        assert_true(WIFEXITED(status));
-        assert_int_equal(WEXITSTATUS(status), 2);
+        assert_int_equal(run_sh(f, &err6, "exec QIDL convert --to qemu "
+                                          "large.bin - >/dev/full"), 2);
         /* Then strerror(ENOSPC), in the locale's words. */
         assert_true(g_str_has_prefix(err6, "qidl: cannot write standard "
                                            "output: "));
+    }
+}
+
+/* @len bytes at @data, compressed as gzip (zlib) or zstd, into @path. */
+static void write_packed(const char *path, const void *data, gsize len,
+                         gboolean gzip)
+{
+    g_autofree guint8 *out = NULL;
+    gsize out_len;
+
+    if (gzip) {
+        z_stream z = { 0 };
+
+        /* 16 + MAX_WBITS: the gzip wrapper. */
+        assert_int_equal(deflateInit2(&z, 1, Z_DEFLATED, 16 + MAX_WBITS, 8,
+                                      Z_DEFAULT_STRATEGY), Z_OK);
+        out = g_malloc(deflateBound(&z, len));
+        z.next_in = (Bytef *)data;
+        z.avail_in = (uInt)len;
+        z.next_out = out;
+        z.avail_out = (uInt)deflateBound(&z, len);
+        assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+        out_len = z.total_out;
+        deflateEnd(&z);
+    } else {
+        out = g_malloc(ZSTD_compressBound(len));
+        out_len = ZSTD_compress(out, ZSTD_compressBound(len), data, len, 1);
+        assert_false(ZSTD_isError(out_len));
+    }
+    assert_true(g_file_set_contents(path, (const char *)out,
+                                    (gssize)out_len, NULL));
+}
+
+/*
+ * Compressed inputs, as QEMU's documentation saves a VM (migrate
+ * "exec:gzip -c > STATEFILE.gz"): gzip and zstd decompressed, from a file
+ * and from standard input, past 64 MiB too (spooled to a temporary file);
+ * a truncated one fails with its byte offset; xz is refused with the
+ * command that decompresses it.
+ */
+static void test_cli__compressed_input(void **state)
+{
+    Fixture *f = *state;
+    g_autofree char *plain = g_build_filename(f->dir, "s.bin", NULL);
+    g_autofree char *large = g_build_filename(f->dir, "large.bin", NULL);
+    g_autofree char *gz = g_build_filename(f->dir, "s.bin.gz", NULL);
+    g_autofree char *zst = g_build_filename(f->dir, "s.bin.zst", NULL);
+    g_autofree char *large_gz = g_build_filename(f->dir, "large.bin.gz",
+                                                 NULL);
+    g_autofree char *cut = g_build_filename(f->dir, "cut.gz", NULL);
+    g_autofree char *xz = g_build_filename(f->dir, "s.bin.xz", NULL);
+    g_autofree char *copy = g_build_filename(f->dir, "copy.bin", NULL);
+    g_autofree char *data = NULL, *big = NULL, *packed = NULL;
+    g_autofree char *copied = NULL;
+    g_autofree char *want = NULL, *err0 = NULL;
+    gsize state_at, len, big_len, packed_len, copied_len;
+    const char *inputs[] = { "s.bin.gz", "s.bin.zst" };
+
+    qemu_synth_write(plain, 4096, 3, &state_at);
+    assert_true(g_file_get_contents(plain, &data, &len, NULL));
+    write_packed(gz, data, len, TRUE);
+    write_packed(zst, data, len, FALSE);
+    assert_int_equal(run(f, &want, &err0, "dump", "s.bin", NULL), 0);
+    assert_non_null(strstr(want, "dev.a = (uint8) 0x2a"));
+
+    for (gsize i = 0; i < G_N_ELEMENTS(inputs); i++) {
+        g_autofree char *out = NULL, *err = NULL;
+        g_autofree char *out2 = NULL, *err2 = NULL;
+
+        assert_int_equal(run(f, &out, &err, "dump", inputs[i], NULL), 0);
+        assert_string_equal(out, want);
+        assert_int_equal(run(f, &out2, &err2, "convert", "--to", "qemu",
+                             inputs[i], "copy.bin", NULL), 0);
+        assert_true(g_file_get_contents(copy, &copied, &copied_len, NULL));
+        assert_int_equal(copied_len, len);
+        assert_memory_equal(copied, data, len);
+        g_clear_pointer(&copied, g_free);
+    }
+
+    /* 80 MiB of RAM in a small gzip file, read from standard input. */
+    qemu_synth_write(large, 16u << 20, 5, &state_at);
+    assert_true(g_file_get_contents(large, &big, &big_len, NULL));
+    write_packed(large_gz, big, big_len, TRUE);
+    {
+        g_autofree char *err = NULL;
+
+        assert_int_equal(run_sh(f, &err, "cat large.bin.gz | QIDL convert "
+                                         "--to qemu - copy.bin"), 0);
+        assert_true(g_file_get_contents(copy, &copied, &copied_len, NULL));
+        assert_int_equal(copied_len, big_len);
+        assert_memory_equal(copied, big, big_len);
+    }
+
+    /* Cut short; xz. */
+    assert_true(g_file_get_contents(gz, &packed, &packed_len, NULL));
+    assert_true(g_file_set_contents(cut, packed, (gssize)packed_len - 9,
+                                    NULL));
+    assert_true(g_file_set_contents(xz, "\xfd" "7zXZ\0\0\4", 8, NULL));
+    {
+        g_autofree char *out = NULL, *err = NULL;
+        g_autofree char *out2 = NULL, *err2 = NULL;
+        g_autofree char *expected = g_strdup_printf(
+            "qidl: cut.gz: gzip: truncated at byte offset %" G_GSIZE_FORMAT
+            "\n", packed_len - 9);
+
+        assert_int_equal(run(f, &out, &err, "dump", "cut.gz", NULL), 2);
+        assert_string_equal(err, expected);
+        assert_int_equal(run(f, &out2, &err2, "dump", "s.bin.xz", NULL), 2);
+        assert_string_equal(err2, "qidl: s.bin.xz: xz-compressed: "
+                                  "decompress it first (xzcat FILE | qidl "
+                                  "COMMAND -)\n");
     }
 }
 
@@ -410,6 +531,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cli__filter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cli__diff, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cli__qemu_large, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_cli__compressed_input, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_cli__bad_input_fail, setup,
                                         teardown),
