@@ -605,7 +605,8 @@ static int cmd_diff(int argc, char **argv)
     const GOptionEntry entries[] = { { NULL } };
     GOptionContext *ctx = subcommand_context("qidl diff", "A B",
         "Show which devices and fields differ between two streams, with "
-        "both values.\nDevices are matched by instance path.", entries);
+        "both values.\nDevices are matched by instance path. Device state "
+        "alone is compared: a QEMU\nstream's RAM is not.", entries);
     g_auto(Stream) a = { 0 };
     g_auto(Stream) b = { 0 };
     g_autoptr(GString) out = g_string_new(NULL);
@@ -660,7 +661,10 @@ static int cmd_diff(int argc, char **argv)
             devices++;
         }
     }
-    if (devices == 0) {
+    if (devices == 0 && (a.qemu || b.qemu)) {
+        g_string_append(out, "device state is equal (a QEMU stream's RAM is "
+                             "not compared)\n");
+    } else if (devices == 0) {
         g_string_append(out, "streams are equal\n");
     } else {
         g_string_append_printf(out, "%u device%s differ, %u field "

@@ -469,6 +469,7 @@ static void test_cli__compressed_input(void **state)
     for (gsize i = 0; i < G_N_ELEMENTS(inputs); i++) {
         g_autofree char *out = NULL, *err = NULL;
         g_autofree char *out2 = NULL, *err2 = NULL;
+        g_autofree char *out3 = NULL, *err3 = NULL;
 
         assert_int_equal(run(f, &out, &err, "dump", inputs[i], NULL), 0);
         assert_string_equal(out, want);
@@ -478,6 +479,11 @@ static void test_cli__compressed_input(void **state)
         assert_int_equal(copied_len, len);
         assert_memory_equal(copied, data, len);
         g_clear_pointer(&copied, g_free);
+        /* A QEMU stream's devices compared, and said to be only them. */
+        assert_int_equal(run(f, &out3, &err3, "diff", "s.bin", inputs[i],
+                             NULL), 0);
+        assert_string_equal(out3, "device state is equal (a QEMU stream's "
+                                  "RAM is not compared)\n");
     }
 
     /* 80 MiB of RAM in a small gzip file, read from standard input. */
