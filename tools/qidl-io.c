@@ -76,12 +76,8 @@ typedef struct {
     guint64 len;
 } Spool;
 
-static void spool_init(Spool *s)
-{
-    s->buf = g_string_new(NULL);
-    s->file = (QidlToolSink) { -1, "a temporary file" };
-    s->len = 0;
-}
+/* An empty spool (what every Spool starts as). */
+#define SPOOL_INIT { NULL, { -1, "a temporary file" }, 0 }
 
 static void spool_clear(Spool *s)
 {
@@ -103,6 +99,9 @@ static gboolean spool_add(Spool *s, const void *data, gsize len,
     s->len += len;
     if (s->file.fd >= 0) {
         return qidl_tool_sink_write(data, len, &s->file, error);
+    }
+    if (!s->buf) {
+        s->buf = g_string_new(NULL);
     }
     g_string_append_len(s->buf, data, (gssize)len);
     if (s->buf->len >= MAP_FROM) {
@@ -128,7 +127,8 @@ static GBytes *spool_finish(Spool *s, GError **error)
     g_autoptr(GMappedFile) map = NULL;
 
     if (s->file.fd < 0) {
-        GBytes *bytes = g_string_free_to_bytes(s->buf);
+        GBytes *bytes = s->buf ? g_string_free_to_bytes(s->buf)
+                               : g_bytes_new(NULL, 0);
 
         s->buf = NULL;
         return bytes;
@@ -276,7 +276,7 @@ static gboolean decompress(GBytes **bytes, GError **error)
 {
     gsize len;
     const guint8 *data = g_bytes_get_data(*bytes, &len);
-    g_auto(Spool) s = { 0 };
+    g_auto(Spool) s = SPOOL_INIT;
     GBytes *plain;
     gboolean ok;
 
@@ -294,7 +294,6 @@ static gboolean decompress(GBytes **bytes, GError **error)
     default:
         break;
     }
-    spool_init(&s);
     ok = packed(data, len) == PACKED_GZIP ? gunzip(data, len, &s, error)
                                           : unzstd(data, len, &s, error);
     if (!ok || !(plain = spool_finish(&s, error))) {
@@ -309,11 +308,10 @@ static gboolean decompress(GBytes **bytes, GError **error)
 
 static gboolean read_stdin(GBytes **out, GError **error)
 {
-    g_auto(Spool) s = { 0 };
+    g_auto(Spool) s = SPOOL_INIT;
     char chunk[65536];
     size_t n;
 
-    spool_init(&s);
     while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0) {
         if (!spool_add(&s, chunk, n, error)) {
             return FALSE;
