@@ -116,7 +116,8 @@ static gboolean spool_add(Spool *s, const void *data, gsize len,
                                   &s->file, error)) {
             return FALSE;
         }
-        g_string_truncate(s->buf, 0);
+        g_string_free(s->buf, TRUE);
+        s->buf = NULL;
     }
     return TRUE;
 }
